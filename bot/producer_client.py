@@ -61,7 +61,7 @@ class ProducerApiError(ProducerClientError):
         self.type: str = str(problem.get("type", "about:blank"))
         self.title: str = str(problem.get("title", ""))
         self.detail: str = str(problem.get("detail", ""))
-        self.errors: list[dict[str, Any]] = list(problem.get("errors") or [])
+        self.errors: list[Any] = list(problem.get("errors") or [])
         self.attempts = attempts
         super().__init__(self._describe())
 
@@ -69,10 +69,12 @@ class ProducerApiError(ProducerClientError):
         text = f"HTTP {self.status} {self.title}".rstrip()
         if self.detail:
             text += f": {self.detail}"
-        for error in self.errors:
-            text += f"\n  - {error.get('field', '?')}: {error.get('reason', error)}"
         if self.attempts > 1:
             text += f" (after {self.attempts} attempts)"
+        for error in self.errors:
+            # §3 names each problem {"field", "reason"}; anything else is shown as it came.
+            named = isinstance(error, dict) and {"field", "reason"} <= error.keys()
+            text += f"\n  - {error['field']}: {error['reason']}" if named else f"\n  - {error}"
         return text
 
 
