@@ -1,0 +1,175 @@
+"""Configuration: a TOML file overridden by SIGNALDESK_<SECTION>__<KEY> environment variables."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from core.signing import MIN_SECRET_BYTES
+
+DEFAULT_CONFIG_PATH = Path("config.toml")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite+aiosqlite:///signaldesk.db"
+    auto_migrate: bool = True
+
+
+class HttpSettings(_Section):
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 8080
+
+
+class TelegramSettings(_Section):
+    token: SecretStr = SecretStr("")
+    api_base: str = ""
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str = ""
+    webhook_secret: SecretStr = SecretStr("")
+    traders: list[int] = []
+    admins: list[int] = []
+    viewers: list[int] = []
+    ops_chat_id: int = 0
+
+
+class ProducerSettings(_Section):
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+    secrets: Annotated[list[SecretStr], Field(min_length=1)]
+
+    @field_validator("secrets")
+    @classmethod
+    def _long_enough(cls, secrets: list[SecretStr]) -> list[SecretStr]:
+        for secret in secrets:
+            if len(secret.get_secret_value().encode()) < MIN_SECRET_BYTES:
+                raise ValueError(f"every secret must be at least {MIN_SECRET_BYTES} bytes")
+        return secrets
+
+
+class SignalSettings(_Section):
+    max_body_bytes: Annotated[int, Field(ge=256, le=1_048_576)] = 32768
+    max_clock_skew_seconds: Annotated[int, Field(ge=1, le=3600)] = 300
+    dedup_window_seconds: Annotated[int, Field(ge=0)] = 300
+    approval_ttl_minutes: Annotated[int, Field(ge=1)] = 60
+    rate_per_second: Annotated[float, Field(ge=0)] = 20
+    rate_burst: Annotated[int, Field(ge=1)] = 40
+
+
+class OrderSettings(_Section):
+    min_stop_distance_points: Annotated[int, Field(ge=0)] = 5
+    min_reward_risk: Annotated[Decimal, Field(ge=0)] = Decimal("1.5")
+    expiry_hours: Annotated[int, Field(ge=1)] = 100
+    default_point: Annotated[Decimal, Field(gt=0)] = Decimal("0.01")
+
+
+class InstrumentSettings(_Section):
+    point: Annotated[Decimal, Field(gt=0)]
+    contract_size: Annotated[Decimal, Field(gt=0)] = Decimal(100_000)
+    volume_step: Annotated[Decimal, Field(gt=0)] = Decimal("0.01")
+    min_volume: Annotated[Decimal, Field(gt=0)] = Decimal("0.01")
+
+
+class RiskSettings(_Section):
+    max_drawdown_percent: Annotated[Decimal, Field(ge=1, le=99)] = Decimal(20)
+    risk_per_trade_percent: Annotated[Decimal, Field(gt=0, le=100)] = Decimal(1)
+
+
+class SchedulerSettings(_Section):
+    heartbeat_seconds: Annotated[int, Field(ge=1)] = 10
+    execution_batch: Annotated[int, Field(ge=1, le=1000)] = 10
+
+
+class BrokerSettings(_Section):
+    kind: Literal["paper", "mt5"] = "paper"
+    starting_balance: Annotated[Decimal, Field(gt=0)] = Decimal(10000)
+
+
+class ChartSettings(_Section):
+    cache_ttl_seconds: Annotated[int, Field(ge=0)] = 300
+
+
+class LogSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SIGNALDESK_", env_nested_delimiter="__", extra="forbid")
+
+    database: DatabaseSettings = DatabaseSettings()
+    http: HttpSettings = HttpSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    producers: list[ProducerSettings] = []
+    signals: SignalSettings = SignalSettings()
+    orders: OrderSettings = OrderSettings()
+    instruments: dict[Annotated[str, Field(pattern=r"^[A-Z0-9._-]{2,20}$")], InstrumentSettings] = {}
+    risk: RiskSettings = RiskSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    broker: BrokerSettings = BrokerSettings()
+    charts: ChartSettings = ChartSettings()
+    log: LogSettings = LogSettings()
+
+    @model_validator(mode="after")
+    def _unique_producers(self) -> Settings:
+        ids = [p.id for p in self.producers]
+        duplicated = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicated:
+            raise ValueError(f"producer ids must be unique; repeated: {', '.join(duplicated)}")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Precedence: explicit arguments, then the environment, then the TOML file.
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls)
+
+
+class ConfigError(Exception):
+    """Invalid configuration; `lines` has one message per bad key."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        super().__init__("\n".join(lines))
+
+
+def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from `path` (default ./config.toml when present) and the environment."""
+    if path is not None and not path.is_file():
+        raise ConfigError([f"config file {path} not found"])
+    if path is None and DEFAULT_CONFIG_PATH.is_file():
+        path = DEFAULT_CONFIG_PATH
+
+    class FileSettings(Settings):
+        model_config = SettingsConfigDict(toml_file=path)
+
+    try:
+        return FileSettings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError([_describe(error) for error in exc.errors()]) from None
+    except ValueError as exc:  # TOML syntax errors
+        raise ConfigError([f"{path}: {exc}"]) from None
+
+
+def _describe(error: Any) -> str:
+    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown key"
+    secretish = any(word in key for word in ("secret", "token"))
+    value = error.get("input")
+    if not secretish and isinstance(value, (int, float, str)) and error["type"] != "extra_forbidden":
+        message += f" (got {value!r})"
+    return f"{key}: {message}"

@@ -1,0 +1,30 @@
+"""What the HTTP side needs, handed in by the composition root under one typed AppKey."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+from bot.http.metrics import IngestMetrics
+from core.clock import Clock
+from core.ingest import SignalIngestService
+from core.ports import SignalStore
+from core.producer_auth import ProducerAuthenticator
+from core.rate_limit import ProducerRateLimiter
+
+
+@dataclass(frozen=True)
+class HttpDeps:
+    ingest: SignalIngestService
+    store: SignalStore
+    authenticator: ProducerAuthenticator
+    rate_limiter: ProducerRateLimiter
+    clock: Clock
+    registry: CollectorRegistry
+    metrics: IngestMetrics
+    max_body_bytes: int
+
+
+DEPS = web.AppKey("deps", HttpDeps)

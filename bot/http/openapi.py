@@ -1,0 +1,149 @@
+"""The OpenAPI 3.1 description of the producer API, served at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+import bot
+
+_PROBLEM = {"$ref": "#/components/responses/Problem"}
+_SIGNED_HEADERS = [
+    {"name": "X-Producer-Id", "in": "header", "required": True, "schema": {"type": "string"}},
+    {"name": "X-Timestamp", "in": "header", "required": True, "schema": {"type": "string", "format": "date-time"},
+     "description": "RFC 3339 UTC; must be within ±max_clock_skew_seconds of server time"},
+    {"name": "X-Signature", "in": "header", "required": True, "schema": {"type": "string"},
+     "description": "base64(HMAC-SHA256(secret, canonical request)); see the README"},
+]
+_PRICE = {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1e10}
+_TIME = {"type": "string", "format": "date-time"}
+_ERRORS = {str(code): _PROBLEM for code in (401, 404, 429, 503)}
+
+SPEC: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "SignalDesk producer API",
+        "version": "1",
+        "description": "Signed signal ingest. Every request carries X-Producer-Id, X-Timestamp and X-Signature.",
+    },
+    "paths": {
+        "/api/v1/signals": {
+            "post": {
+                "summary": "Submit a signal",
+                "parameters": [
+                    *_SIGNED_HEADERS,
+                    {"name": "X-Idempotency-Key", "in": "header", "required": False,
+                     "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,128}$"}},
+                ],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SignalIn"}}}},
+                "responses": {
+                    "201": {"description": "Created", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Signal"}}},
+                            "headers": {"Location": {"schema": {"type": "string"}}}},
+                    "200": {"description": "Idempotent replay: the original signal",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Signal"}}}},
+                    **{str(code): _PROBLEM for code in (400, 409, 413, 415, 422)},
+                    **_ERRORS,
+                },
+            },
+            "get": {
+                "summary": "List this producer's signals, newest first",
+                "parameters": [
+                    *_SIGNED_HEADERS,
+                    {"name": "status", "in": "query", "schema": {"$ref": "#/components/schemas/Status"}},
+                    {"name": "instrument", "in": "query", "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
+                    {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                ],
+                "responses": {
+                    "200": {"description": "A page", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SignalPage"}}}},
+                    "422": _PROBLEM,
+                    **_ERRORS,
+                },
+            },
+        },
+        "/api/v1/signals/{signal_id}": {
+            "get": {
+                "summary": "One of this producer's signals",
+                "parameters": [*_SIGNED_HEADERS, {"name": "signal_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {
+                    "200": {"description": "The signal", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Signal"}}}},
+                    **_ERRORS,
+                },
+            }
+        },
+        "/healthz": {"get": {"summary": "Process alive", "responses": {"200": {"description": "alive"}}}},
+        "/readyz": {"get": {"summary": "Database reachable", "responses": {"200": {"description": "ready"}, "503": {"description": "not ready"}}}},
+        "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text exposition format"}}}},
+    },
+    "components": {
+        "schemas": {
+            "Status": {"type": "string", "enum": ["new", "approved", "rejected", "expired", "executed", "cancelled", "closed"]},
+            "SignalIn": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["instrument", "side", "price", "stop_loss", "take_profit", "time"],
+                "properties": {
+                    "instrument": {"type": "string", "pattern": "^[A-Z0-9._-]{2,20}$"},
+                    "side": {"oneOf": [{"type": "string", "enum": ["buy", "sell"]}, {"type": "integer", "enum": [0, 1]}]},
+                    "price": _PRICE,
+                    "stop_loss": _PRICE,
+                    "take_profit": _PRICE,
+                    "time": _TIME,
+                    "external_id": {"type": "string", "minLength": 1, "maxLength": 128},
+                    "version": {"type": "integer", "minimum": 1, "default": 1},
+                    "payload": {"type": "object"},
+                },
+            },
+            "Signal": {
+                "type": "object",
+                "required": ["id", "producer_id", "status", "instrument", "side", "price", "stop_loss", "take_profit",
+                             "time", "version", "created_at", "updated_at"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "producer_id": {"type": "string"},
+                    "status": {"$ref": "#/components/schemas/Status"},
+                    "instrument": {"type": "string"},
+                    "side": {"type": "string", "enum": ["buy", "sell"]},
+                    "price": {"type": "number"},
+                    "stop_loss": {"type": "number"},
+                    "take_profit": {"type": "number"},
+                    "time": _TIME,
+                    "version": {"type": "integer"},
+                    "external_id": {"type": ["string", "null"]},
+                    "payload": {"type": ["object", "null"]},
+                    "created_at": _TIME,
+                    "updated_at": _TIME,
+                },
+            },
+            "SignalPage": {
+                "type": "object",
+                "required": ["signals", "next_cursor"],
+                "properties": {
+                    "signals": {"type": "array", "items": {"$ref": "#/components/schemas/Signal"}},
+                    "next_cursor": {"type": ["string", "null"]},
+                },
+            },
+            "Problem": {
+                "type": "object",
+                "required": ["type", "title", "status", "detail"],
+                "properties": {
+                    "type": {"type": "string"},
+                    "title": {"type": "string"},
+                    "status": {"type": "integer"},
+                    "detail": {"type": "string"},
+                    "errors": {"type": "array", "items": {"type": "object", "required": ["field", "reason"],
+                               "properties": {"field": {"type": "string"}, "reason": {"type": "string"}}}},
+                    "existing_signal_id": {"type": "string"},
+                },
+            },
+        },
+        "responses": {
+            "Problem": {"description": "RFC 9457 problem", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        },
+    },
+}
+
+
+async def serve(request: web.Request) -> web.Response:
+    return web.json_response({**SPEC, "info": {**SPEC["info"], "x-signaldesk-version": bot.__version__}})

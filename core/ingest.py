@@ -1,0 +1,63 @@
+"""Accepting a producer's signal: validate the body, check the order rules, store it exactly once."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from core.clock import Clock
+from core.errors import InvalidSignal
+from core.ids import new_signal_id
+from core.instruments import InstrumentTable
+from core.order_rules import OrderRules, check_order_constraints
+from core.ports import SignalStore
+from core.signal_body import parse_signal_body
+from core.signals import IngestResult, NewSignal
+
+
+@dataclass(frozen=True)
+class IngestPolicy:
+    max_future_skew: timedelta = timedelta(seconds=300)
+    dedup_window: timedelta = timedelta(seconds=300)
+
+
+class SignalIngestService:
+    def __init__(
+        self,
+        store: SignalStore,
+        clock: Clock,
+        instruments: InstrumentTable,
+        rules: OrderRules,
+        policy: IngestPolicy,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._instruments = instruments
+        self._rules = rules
+        self._policy = policy
+
+    async def submit(
+        self, producer_id: str, body: bytes, *, idempotency_key: str | None = None, signature: str | None = None
+    ) -> IngestResult:
+        now = self._clock.now()
+        draft = parse_signal_body(body, now=now, max_future_skew=self._policy.max_future_skew)
+        spec = self._instruments.spec(draft.instrument)
+        problems = check_order_constraints(
+            self._rules, spec, draft.side, draft.price, draft.stop_loss, draft.take_profit
+        )
+        if problems:
+            raise InvalidSignal(problems)
+        return await self._store.add(
+            NewSignal(
+                id=new_signal_id(now),
+                producer_id=producer_id,
+                draft=draft,
+                created_at=now,
+                dedup_expires_at=now + self._policy.dedup_window,
+                request_digest=hashlib.sha256(body).hexdigest(),
+                # A byte-identical replay carries the same signature; storing its digest lets storage refuse it.
+                signature_digest=hashlib.sha256(signature.encode()).hexdigest() if signature else None,
+                idempotency_key=idempotency_key,
+            )
+        )

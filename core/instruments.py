@@ -1,0 +1,49 @@
+"""Instrument specifications: the point size makes a stop distance "in points" mean the same on EURUSD and gold."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class InstrumentSpec:
+    name: str
+    point: Decimal
+    contract_size: Decimal = Decimal(100_000)
+    volume_step: Decimal = Decimal("0.01")
+    min_volume: Decimal = Decimal("0.01")
+
+
+def _fx(name: str) -> InstrumentSpec:
+    return InstrumentSpec(name, Decimal("0.001") if name.endswith("JPY") else Decimal("0.00001"))
+
+
+_FX_PAIRS = (
+    "EURUSD GBPUSD AUDUSD NZDUSD USDCAD USDCHF EURGBP EURCHF EURAUD EURCAD GBPCHF AUDCAD AUDNZD "
+    "USDJPY EURJPY GBPJPY AUDJPY CADJPY CHFJPY NZDJPY"
+).split()
+
+BUILTIN_INSTRUMENTS: Mapping[str, InstrumentSpec] = {
+    **{name: _fx(name) for name in _FX_PAIRS},
+    "XAUUSD": InstrumentSpec("XAUUSD", Decimal("0.01"), contract_size=Decimal(100)),
+    "XAGUSD": InstrumentSpec("XAGUSD", Decimal("0.001"), contract_size=Decimal(5000)),
+    "US30": InstrumentSpec("US30", Decimal("0.1"), contract_size=Decimal(1), volume_step=Decimal("0.1"), min_volume=Decimal("0.1")),
+    "US500": InstrumentSpec("US500", Decimal("0.01"), contract_size=Decimal(1), volume_step=Decimal("0.1"), min_volume=Decimal("0.1")),
+    "NAS100": InstrumentSpec("NAS100", Decimal("0.01"), contract_size=Decimal(1), volume_step=Decimal("0.1"), min_volume=Decimal("0.1")),
+    "GER40": InstrumentSpec("GER40", Decimal("0.01"), contract_size=Decimal(1), volume_step=Decimal("0.1"), min_volume=Decimal("0.1")),
+    "BTCUSD": InstrumentSpec("BTCUSD", Decimal("0.01"), contract_size=Decimal(1)),
+    "ETHUSD": InstrumentSpec("ETHUSD", Decimal("0.01"), contract_size=Decimal(1)),
+}
+
+
+class InstrumentTable:
+    """Built-in specs overridden by configuration; unknown instruments fall back to `default_point`."""
+
+    def __init__(self, overrides: Mapping[str, InstrumentSpec], default_point: Decimal) -> None:
+        self._specs = {**BUILTIN_INSTRUMENTS, **overrides}
+        self._default_point = default_point
+
+    def spec(self, name: str) -> InstrumentSpec:
+        return self._specs.get(name) or InstrumentSpec(name, self._default_point)
