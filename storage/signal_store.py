@@ -154,7 +154,10 @@ async def _write_round(conn: AsyncConnection, signals: list[NewSignal], outcomes
         # Their claims must not outlive them: the window belongs to the signal already stored.
         await conn.execute(delete(SignalDedupKeyRow).where(SignalDedupKeyRow.signal_id.in_([s.id for s in conflicted])))
         for s in conflicted:
-            outcomes[s.id] = await _classify_conflict(conn, s)
+            outcome = await _classify_conflict(conn, s)
+            if outcome is None:
+                raise RuntimeError(f"signal {s.id} conflicted on no known key")
+            outcomes[s.id] = outcome
 
 
 async def _answer_idempotent_replays(
@@ -209,13 +212,14 @@ async def _refuse_window_duplicates(conn: AsyncConnection, losers: list[NewSigna
     rows = (await conn.execute(select(*_DEDUP_KEY, SignalDedupKeyRow.signal_id).where(tuple_(*_DEDUP_KEY).in_(list(by_key))))).all()
     existing = {tuple(r[:4]): r.signal_id for r in rows}
     for key, s in by_key.items():
-        outcomes[s.id] = DuplicateSignal(
+        # A more specific cause (same external_id, idempotent retry, replay) explains the refusal better.
+        outcomes[s.id] = await _classify_conflict(conn, s) or DuplicateSignal(
             "a signal with the same instrument, time and version was accepted within the dedup window",
             existing.get(key, "unknown"),
         )
 
 
-async def _classify_conflict(conn: AsyncConnection, s: NewSignal) -> Outcome:
+async def _classify_conflict(conn: AsyncConnection, s: NewSignal) -> Outcome | None:
     clauses = []
     if s.idempotency_key:
         clauses.append(SignalRow.idempotency_key == s.idempotency_key)
@@ -223,6 +227,8 @@ async def _classify_conflict(conn: AsyncConnection, s: NewSignal) -> Outcome:
         clauses.append(SignalRow.external_id == s.draft.external_id)
     if s.signature_digest:
         clauses.append(SignalRow.signature_digest == s.signature_digest)
+    if not clauses:
+        return None
     rows = (await conn.execute(select(SignalRow).where(SignalRow.producer_id == s.producer_id, or_(*clauses)))).all()
     for row in rows:
         if s.idempotency_key and row.idempotency_key == s.idempotency_key:
@@ -231,5 +237,6 @@ async def _classify_conflict(conn: AsyncConnection, s: NewSignal) -> Outcome:
         if s.draft.external_id and row.external_id == s.draft.external_id:
             return DuplicateSignal(f"external_id {s.draft.external_id!r} was already used by this producer", row.id)
     for row in rows:
-        return DuplicateSignal("this exact signed request was already accepted (replay)", row.id)
-    raise RuntimeError(f"signal {s.id} conflicted on no known key")
+        if s.signature_digest and row.signature_digest == s.signature_digest:
+            return DuplicateSignal("this exact signed request was already accepted (replay)", row.id)
+    return None

@@ -1,0 +1,120 @@
+"""The composition root: configuration in, a running desk out. The only place that knows every part."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings
+from bot.http.app import create_http_app
+from bot.http.deps import HttpDeps
+from bot.http.metrics import IngestMetrics
+from core.clock import Clock, SystemClock
+from core.ingest import IngestPolicy, SignalIngestService
+from core.instruments import InstrumentSpec, InstrumentTable
+from core.order_rules import OrderRules
+from core.producer_auth import Producer, ProducerAuthenticator
+from core.rate_limit import ProducerRateLimiter
+from storage import migrate
+from storage.database import create_engine
+from storage.signal_store import SqlSignalStore
+
+log = logging.getLogger(__name__)
+
+
+class SchemaOutOfDate(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Desk:
+    settings: Settings
+    engine: AsyncEngine
+    store: SqlSignalStore
+    http_app: web.Application
+    registry: CollectorRegistry
+
+
+@asynccontextmanager
+async def open_desk(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[Desk]:
+    clock = clock or SystemClock()
+    engine = create_engine(settings.database.url)
+    try:
+        await _prepare_schema(engine, settings.database.auto_migrate)
+        store = SqlSignalStore(engine)
+        store.start()
+        try:
+            registry = CollectorRegistry()
+            http_app = create_http_app(_http_deps(settings, store, clock, registry))
+            yield Desk(settings, engine, store, http_app, registry)
+        finally:
+            await store.close()
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def serve_http(app: web.Application, host: str, port: int) -> AsyncIterator[str]:
+    """Serve `app` until the block ends; yields the base URL (port 0 picks a free port)."""
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound_port = runner.addresses[0][1]
+    try:
+        yield f"http://{host}:{bound_port}"
+    finally:
+        await runner.cleanup()
+
+
+def instrument_table(settings: Settings) -> InstrumentTable:
+    overrides = {
+        name: InstrumentSpec(name, spec.point, spec.contract_size, spec.volume_step, spec.min_volume)
+        for name, spec in settings.instruments.items()
+    }
+    return InstrumentTable(overrides, settings.orders.default_point)
+
+
+def _http_deps(settings: Settings, store: SqlSignalStore, clock: Clock, registry: CollectorRegistry) -> HttpDeps:
+    sig = settings.signals
+    producers = {
+        p.id: Producer(p.id, tuple(s.get_secret_value() for s in p.secrets)) for p in settings.producers
+    }
+    rules = OrderRules(
+        min_stop_distance_points=settings.orders.min_stop_distance_points,
+        min_reward_risk=settings.orders.min_reward_risk,
+        expiry_hours=settings.orders.expiry_hours,
+    )
+    policy = IngestPolicy(
+        max_future_skew=timedelta(seconds=sig.max_clock_skew_seconds),
+        dedup_window=timedelta(seconds=sig.dedup_window_seconds),
+    )
+    return HttpDeps(
+        ingest=SignalIngestService(store, clock, instrument_table(settings), rules, policy),
+        store=store,
+        authenticator=ProducerAuthenticator(producers, clock, timedelta(seconds=sig.max_clock_skew_seconds)),
+        rate_limiter=ProducerRateLimiter(sig.rate_per_second, sig.rate_burst, clock),
+        clock=clock,
+        registry=registry,
+        metrics=IngestMetrics(registry),
+        max_body_bytes=sig.max_body_bytes,
+    )
+
+
+async def _prepare_schema(engine: AsyncEngine, auto_migrate: bool) -> None:
+    if auto_migrate:
+        await migrate.upgrade(engine)
+        return
+    current, head = await migrate.current_revision(engine), migrate.head_revision()
+    if current != head:
+        raise SchemaOutOfDate(
+            f"database schema is at revision {current or 'none'}, this version needs {head}; "
+            "run `signaldesk db upgrade` (or set database.auto_migrate = true)"
+        )

@@ -1,0 +1,183 @@
+"""The `signaldesk` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.logs import configure_logging
+
+EXIT_CONFIG = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 0
+    try:
+        return args.run(args)
+    except ConfigError as exc:
+        print("signaldesk: invalid configuration:", file=sys.stderr)
+        for line in exc.lines:
+            print(f"  {line}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="signaldesk",
+        description="Telegram-first trading signal desk: signed producer API, approvals in Telegram, execution.",
+    )
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    def command(name: str, help_text: str, run: Any, *, config: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if config:
+            p.add_argument("--config", type=Path, metavar="PATH",
+                           help="TOML configuration (default: ./config.toml when present); "
+                                "SIGNALDESK_<SECTION>__<KEY> environment variables override it")
+        p.set_defaults(run=run)
+        return p
+
+    command("serve", "Run the desk: the producer HTTP API (until SIGINT/SIGTERM).", _serve)
+    demo = command("demo", "A self-contained offline tour on a temporary SQLite database.", _demo, config=False)
+    demo.add_argument("--port", type=int, default=0, help="port for the demo API (default: a free one)")
+
+    config = sub.add_parser("config", help="Inspect configuration.").add_subparsers(title="config commands", metavar="COMMAND")
+    check = config.add_parser("check", help="Validate the configuration and print it with secrets redacted (exit 2 when invalid).")
+    check.add_argument("--config", type=Path, metavar="PATH")
+    check.set_defaults(run=_config_check)
+
+    db = sub.add_parser("db", help="Database schema.").add_subparsers(title="db commands", metavar="COMMAND")
+    upgrade = db.add_parser("upgrade", help="Apply the schema migrations to database.url.")
+    upgrade.add_argument("--config", type=Path, metavar="PATH")
+    upgrade.set_defaults(run=_db_upgrade)
+
+    send = command("send-signal", "Send one signed signal to a SignalDesk API and print the result.", _send_signal, config=False)
+    send.add_argument("--url", required=True, help="base URL of the desk, e.g. http://127.0.0.1:8080")
+    send.add_argument("--producer-id", required=True)
+    send.add_argument("--secret-env", required=True, metavar="VAR",
+                      help="name of the environment variable holding the producer secret (never pass secrets as arguments)")
+    send.add_argument("--instrument", required=True)
+    send.add_argument("--side", required=True, choices=["buy", "sell"])
+    send.add_argument("--price", required=True)
+    send.add_argument("--stop-loss", required=True)
+    send.add_argument("--take-profit", required=True)
+    send.add_argument("--external-id")
+    send.add_argument("--time", help="signal time, RFC 3339 (default: now)")
+    send.add_argument("--idempotency-key")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = load_settings(args.config)
+    configure_logging(settings.log.level, settings.log.format)
+    return settings
+
+
+def _config_check(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    print(json.dumps(settings.model_dump(mode="json"), indent=2))
+    print("configuration OK", file=sys.stderr)
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from storage import migrate
+    from storage.database import create_engine
+
+    settings = _settings(args)
+
+    async def run() -> str | None:
+        engine = create_engine(settings.database.url)
+        try:
+            await migrate.upgrade(engine)
+            return await migrate.current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        revision = asyncio.run(run())
+    except (SQLAlchemyError, OSError) as exc:
+        return _fail(f"cannot reach database.url: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+    print(f"database schema is at revision {revision}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from bot.app import SchemaOutOfDate, open_desk, serve_http
+
+    settings = _settings(args)
+    if not settings.producers:
+        print("signaldesk: warning: no [[producers]] configured; every signal will be refused", file=sys.stderr)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with open_desk(settings) as desk, serve_http(desk.http_app, settings.http.host, settings.http.port) as url:
+            print(f"signaldesk serving the producer API on {url} (Ctrl-C to stop)", file=sys.stderr)
+            await stop.wait()
+            print("signaldesk: shutting down", file=sys.stderr)
+
+    try:
+        asyncio.run(run())
+    except SchemaOutOfDate as exc:
+        return _fail(str(exc))
+    except (SQLAlchemyError, OSError) as exc:
+        return _fail(f"cannot start: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    configure_logging("ERROR")  # the tour prints what matters; client retries stay quiet
+    return asyncio.run(run_demo(port=args.port))
+
+
+def _send_signal(args: argparse.Namespace) -> int:
+    from bot.producer_client import ProducerClient, ProducerClientError
+
+    secret = os.environ.get(args.secret_env, "")
+    if not secret:
+        return _fail(f"environment variable {args.secret_env} is empty or not set (it must hold the producer secret)")
+
+    async def run() -> dict[str, Any]:
+        async with ProducerClient(args.url, args.producer_id, secret) as client:
+            result = await client.send_signal(
+                args.instrument, args.side, args.price, args.stop_loss, args.take_profit,
+                time=args.time, external_id=args.external_id, idempotency_key=args.idempotency_key,
+            )
+            return {"created": result.created, "signal": result.signal}
+
+    try:
+        print(json.dumps(asyncio.run(run()), indent=2))
+    except ProducerClientError as exc:
+        return _fail(str(exc))
+    except ValueError as exc:
+        return _fail(f"bad argument: {exc}")
+    return 0
+
+
+def _fail(message: str) -> int:
+    print(f"signaldesk: {message}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
