@@ -1,5 +1,5 @@
 """Time-ordered ids (UUIDv7 layout): made before the insert, so one batch can reference its own rows,
-and sortable, so `id` alone is a stable pagination cursor."""
+and sortable, so `id` alone is a stable pagination cursor and "newest first" is `ORDER BY id DESC`."""
 
 from __future__ import annotations
 
@@ -7,9 +7,21 @@ import os
 import uuid
 from datetime import datetime
 
+_LOW_62 = (1 << 62) - 1
 
-def new_signal_id(now: datetime) -> str:
-    millis = int(now.timestamp() * 1000) & ((1 << 48) - 1)
-    rand = int.from_bytes(os.urandom(10), "big")
-    value = (millis << 80) | (0x7 << 76) | ((rand >> 64) & 0xFFF) << 64 | (0b10 << 62) | (rand & ((1 << 62) - 1))
-    return str(uuid.UUID(int=value))
+
+class SignalIdFactory:
+    """Strictly increasing ids within a process, even for many ids in one millisecond
+    (RFC 9562's monotonic method: bump the random part instead of drawing a fresh one)."""
+
+    def __init__(self) -> None:
+        self._last = 0
+
+    def new_id(self, now: datetime) -> str:
+        millis = int(now.timestamp() * 1000) & ((1 << 48) - 1)
+        rand = int.from_bytes(os.urandom(10), "big")
+        value = (millis << 80) | (0x7 << 76) | (((rand >> 64) & 0xFFF) << 64) | (0b10 << 62) | (rand & _LOW_62)
+        if value <= self._last and (self._last & _LOW_62) != _LOW_62:
+            value = self._last + 1
+        self._last = value
+        return str(uuid.UUID(int=value))

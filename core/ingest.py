@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from core.clock import Clock
 from core.errors import InvalidSignal
-from core.ids import new_signal_id
+from core.ids import SignalIdFactory
 from core.instruments import InstrumentTable
 from core.order_rules import OrderRules, check_order_constraints
 from core.ports import SignalStore
@@ -36,6 +36,7 @@ class SignalIngestService:
         self._instruments = instruments
         self._rules = rules
         self._policy = policy
+        self._ids = SignalIdFactory()
 
     async def submit(
         self, producer_id: str, body: bytes, *, idempotency_key: str | None = None, signature: str | None = None
@@ -50,7 +51,7 @@ class SignalIngestService:
             raise InvalidSignal(problems)
         return await self._store.add(
             NewSignal(
-                id=new_signal_id(now),
+                id=self._ids.new_id(now),
                 producer_id=producer_id,
                 draft=draft,
                 created_at=now,

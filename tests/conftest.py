@@ -7,6 +7,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,12 @@ from tests.support import (
 PG_HOST = os.environ.get("SIGNALDESK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
+def run_in_fresh_loop(coro: Any) -> Any:
+    """Run `coro` to completion from sync fixture code, even while a test's event loop is running."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
@@ -47,7 +54,7 @@ def postgres_url() -> Iterator[str]:
             await conn.close()
 
     try:
-        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+        run_in_fresh_loop(admin(f'CREATE DATABASE "{name}"'))
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
         message = f"PostgreSQL at {PG_HOST} is not reachable ({type(exc).__name__}: {exc})"
         if os.environ.get("CI") == "true":
@@ -55,7 +62,7 @@ def postgres_url() -> Iterator[str]:
         pytest.skip(f"{message}; set SIGNALDESK_TEST_PG or start PostgreSQL to run these tests")
     base = PG_HOST.rsplit("/", 1)[0]
     yield f"{base.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    run_in_fresh_loop(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -66,7 +73,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     url = request.getfixturevalue("postgres_url")
     yield url
-    asyncio.run(_empty_tables(url))
+    run_in_fresh_loop(_empty_tables(url))
 
 
 async def _empty_tables(url: str) -> None:

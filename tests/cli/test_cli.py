@@ -1,0 +1,141 @@
+"""The `signaldesk` command as a user runs it: real processes, real exit codes, real output."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+
+from tests.support import SECRET, SignedHeaders, encode, rfc3339, signal_body
+
+CLI = [sys.executable, "-m", "bot.cli"]
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=60, env={**os.environ, **(env or {})}, cwd=cwd)
+
+
+def write_config(path: Path, db: Path, port: int = 0) -> Path:
+    path.write_text(
+        f'[database]\nurl = "sqlite+aiosqlite:///{db}"\n[http]\nport = {port}\n'
+        f'[[producers]]\nid = "alpha"\nsecrets = ["{SECRET}"]\n'
+    )
+    return path
+
+
+def test_help_lists_every_command() -> None:
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for command in ("serve", "demo", "config", "db", "send-signal"):
+        assert command in result.stdout
+
+
+def test_config_check_prints_effective_config_with_secrets_redacted(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "c.toml", tmp_path / "x.db")
+    result = run_cli("config", "check", "--config", str(config), env={"SIGNALDESK_HTTP__PORT": "9999"})
+    assert result.returncode == 0, result.stderr
+    effective = json.loads(result.stdout)
+    assert effective["http"]["port"] == 9999  # the environment overrides the file
+    assert effective["producers"][0]["secrets"] == ["**********"]
+    assert SECRET not in result.stdout + result.stderr
+
+
+def test_config_check_names_each_bad_key_and_exits_2(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('[signals]\nmax_body_bytes = "lots"\nunknown_key = 1\n[[producers]]\nid = "a"\nsecrets = ["short-secret-1"]\n')
+    result = run_cli("config", "check", "--config", str(config), env={"SIGNALDESK_RISK__MAX_DRAWDOWN_PERCENT": "150"})
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert lines[0] == "signaldesk: invalid configuration:"
+    assert any(line.strip().startswith("signals.max_body_bytes:") for line in lines)
+    assert "  signals.unknown_key: unknown key" in lines
+    assert any(line.strip().startswith("risk.max_drawdown_percent:") and "99" in line for line in lines)
+    assert any(line.strip() == "producers.0.secrets: every secret must be at least 16 bytes" for line in lines)
+    assert "short-secret-1" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
+    result = run_cli("config", "check", "--config", str(tmp_path / "nope.toml"))
+    assert result.returncode == 2 and "nope.toml not found" in result.stderr
+
+
+def test_db_upgrade_reports_the_revision(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "c.toml", tmp_path / "x.db")
+    result = run_cli("db", "upgrade", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"database schema is at revision \w+", result.stdout)
+
+
+def test_serve_refuses_an_outdated_schema_when_auto_migrate_is_off(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "c.toml", tmp_path / "x.db")
+    result = run_cli("serve", "--config", str(config), env={"SIGNALDESK_DATABASE__AUTO_MIGRATE": "false"})
+    assert result.returncode == 1 and "run `signaldesk db upgrade`" in result.stderr
+
+
+async def test_serve_accepts_signals_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "c.toml", tmp_path / "x.db")
+    process = await asyncio.create_subprocess_exec(*CLI, "serve", "--config", str(config), stderr=asyncio.subprocess.PIPE)
+    try:
+        url = await _served_url(process)
+        raw = encode(signal_body(time=rfc3339(_now())))
+        async with aiohttp.ClientSession() as session:
+            headers = SignedHeaders().build("POST", "/api/v1/signals", raw, rfc3339(_now()))
+            async with session.post(url + "/api/v1/signals", data=raw, headers=headers) as r:
+                assert r.status == 201
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 20) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+
+
+async def test_send_signal_prints_the_created_signal_then_the_problem(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "c.toml", tmp_path / "x.db")
+    process = await asyncio.create_subprocess_exec(*CLI, "serve", "--config", str(config), stderr=asyncio.subprocess.PIPE)
+    try:
+        url = await _served_url(process)
+        args = ["send-signal", "--url", url, "--producer-id", "alpha", "--secret-env", "ALPHA_SECRET",
+                "--instrument", "XAUUSD", "--side", "buy", "--price", "2400.50", "--stop-loss", "2390",
+                "--take-profit", "2420", "--external-id", "cli-1"]
+        first = await asyncio.to_thread(run_cli, *args, env={"ALPHA_SECRET": SECRET})
+        assert first.returncode == 0, first.stderr
+        assert json.loads(first.stdout)["signal"]["status"] == "new"
+        again = await asyncio.to_thread(run_cli, *args, env={"ALPHA_SECRET": SECRET})
+        assert again.returncode == 1 and "HTTP 409" in again.stderr and "external_id 'cli-1'" in again.stderr
+        unset = await asyncio.to_thread(run_cli, *args, env={"ALPHA_SECRET": ""})
+        assert unset.returncode == 1 and "ALPHA_SECRET is empty or not set" in unset.stderr
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), 20)
+
+
+def test_demo_runs_offline_and_tells_the_story() -> None:
+    result = run_cli("demo")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "accepted HTTP 201" in out
+    assert "refused  HTTP 409" in out and "refused  HTTP 401" in out and "refused  HTTP 422" in out
+    assert "Traceback" not in result.stderr
+
+
+async def _served_url(process: asyncio.subprocess.Process) -> str:
+    assert process.stderr is not None
+    while True:
+        line = (await asyncio.wait_for(process.stderr.readline(), 30)).decode()
+        assert line, "serve exited before it was ready"
+        if match := re.search(r"on (http://\S+)", line):
+            return match.group(1)
+
+
+def _now():
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
