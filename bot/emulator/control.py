@@ -120,6 +120,9 @@ class EmulatorControl:
     async def wait_until(
         self, predicate: Callable[[], bool], timeout: float = DEFAULT_WAIT_SECONDS
     ) -> None:
+        """Wait until ``predicate()`` holds. It is re-checked after every change of the
+        emulator's state, so it should depend on that state (or on what the bot did before
+        changing it, as a webhook receiver does before answering)."""
         if not await self.state.changes.wait_for(predicate, timeout):
             raise TimeoutError(f"condition not met within {timeout} s")
 

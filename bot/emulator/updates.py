@@ -41,9 +41,11 @@ class UpdateQueue:
             self._pending = [u for u in self._pending if u["update_id"] >= offset]
         elif offset < 0:
             self._pending = self._pending[offset:]
+        self._changes.notify()  # waiters may be watching deliveries
 
     def peek(self, limit: int) -> list[JsonObject]:
         return self._pending[:limit]
 
     def clear(self) -> None:
         self._pending.clear()
+        self._changes.notify()
