@@ -4,6 +4,7 @@ can drive the emulator the way tests do through :class:`EmulatorControl`."""
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any
 
 from aiohttp import web
@@ -82,7 +83,7 @@ async def _messages(request: web.Request) -> web.Response:
     min_count = int(request.query.get("min_count", "0"))
     timeout = float(request.query.get("timeout", "0"))
     messages = await control.wait_for_messages(chat_id, min_count, timeout)
-    return web.json_response({"messages": [m.to_json() for m in messages]})
+    return web.json_response({"messages": [asdict(m) for m in messages]})
 
 
 async def _callback(request: web.Request) -> web.Response:
@@ -94,7 +95,7 @@ async def _callback(request: web.Request) -> web.Response:
     else:
         answer = control.callback_answer(callback_id)
     return web.json_response(
-        {"callback_query_id": callback_id, "answer": answer.to_json() if answer else None}
+        {"callback_query_id": callback_id, "answer": asdict(answer) if answer else None}
     )
 
 

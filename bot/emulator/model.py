@@ -10,6 +10,20 @@ from bot.emulator.errors import bad_request
 
 JsonObject = dict[str, Any]
 
+# Every inline button needs exactly one of these besides its text.
+_BUTTON_ACTIONS = {
+    "url",
+    "callback_data",
+    "web_app",
+    "login_url",
+    "switch_inline_query",
+    "switch_inline_query_current_chat",
+    "switch_inline_query_chosen_chat",
+    "copy_text",
+    "callback_game",
+    "pay",
+}
+
 
 @dataclass(frozen=True)
 class BotIdentity:
@@ -137,22 +151,6 @@ class SentMessage:
                     return button
         raise LookupError(f"no button {text!r} on message {self.message_id}")
 
-    def to_json(self) -> JsonObject:
-        return {
-            "message_id": self.message_id,
-            "chat_id": self.chat_id,
-            "text": self.text,
-            "entities": list(self.entities),
-            "has_photo": self.has_photo,
-            "photo_file_id": self.photo_file_id,
-            "buttons": [
-                [{"text": b.text, "callback_data": b.callback_data, "url": b.url} for b in row]
-                for row in self.buttons
-            ],
-            "edits": self.edits,
-            "deleted": self.deleted,
-        }
-
 
 @dataclass(frozen=True)
 class CallbackAnswer:
@@ -161,9 +159,6 @@ class CallbackAnswer:
     text: str | None
     show_alert: bool
     url: str | None
-
-    def to_json(self) -> JsonObject:
-        return {"text": self.text, "show_alert": self.show_alert, "url": self.url}
 
 
 def inline_buttons(markup: JsonObject | None) -> tuple[tuple[Button, ...], ...]:
@@ -175,10 +170,17 @@ def inline_buttons(markup: JsonObject | None) -> tuple[tuple[Button, ...], ...]:
 
 def validate_inline_keyboard(markup: JsonObject | None) -> None:
     """Refuse what Telegram refuses, so a too-long CallbackData fails in tests, not in prod."""
-    for row in (markup or {}).get("inline_keyboard") or []:
-        for button in row:
-            if not button.get("text"):
-                raise bad_request("inline keyboard button text is empty")
-            data = button.get("callback_data")
-            if data is not None and not 1 <= len(data.encode()) <= 64:
-                raise bad_request("BUTTON_DATA_INVALID")
+    rows = (markup or {}).get("inline_keyboard", [])
+    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+        raise bad_request("can't parse inline keyboard")
+    for button in (button for row in rows for button in row):
+        if not isinstance(button, dict) or not isinstance(button.get("text"), str):
+            raise bad_request("can't parse inline keyboard button: Text is not specified")
+        if not _BUTTON_ACTIONS & button.keys():
+            raise bad_request(
+                "can't parse inline keyboard button: "
+                "Text buttons are unallowed in the inline keyboard"
+            )
+        data = button.get("callback_data")
+        if data is not None and not (isinstance(data, str) and 1 <= len(data.encode()) <= 64):
+            raise bad_request("BUTTON_DATA_INVALID")

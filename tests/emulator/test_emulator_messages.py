@@ -8,9 +8,14 @@ import aiohttp
 import pytest
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramConflictError, TelegramUnauthorizedError
-from aiogram.types import BotCommand, BufferedInputFile
+from aiogram.types import (
+    BotCommand,
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+)
 
-from bot.emulator import BotApiEmulator
+from bot.emulator import BotApiEmulator, ControlError
 from tests.emulator.helpers import TRADER, Decision, connected_bot, decision_keyboard, png_bytes
 
 
@@ -190,3 +195,34 @@ async def test_newer_long_poll_ends_the_older_with_conflict(
         await older
     telegram.say(TRADER, "hi")
     assert len(await newer) == 1
+
+
+async def test_stale_and_foreign_presses_must_be_asked_for(
+    telegram: BotApiEmulator, bot: Bot
+) -> None:
+    card = await bot.send_message(TRADER, "card", reply_markup=decision_keyboard(7))
+    data = Decision(signal_id=7, action="approve").pack()
+    await bot.edit_message_reply_markup(chat_id=TRADER, message_id=card.message_id)
+
+    with pytest.raises(ControlError, match="has no button"):
+        telegram.press(TRADER, card.message_id, data=data)
+    telegram.press(TRADER, card.message_id, data=data, user_id=999, require_button=False)
+
+    (update,) = await bot.get_updates(timeout=0)
+    query = update.callback_query
+    assert query is not None and query.data == data and query.from_user.id == 999
+    assert query.message is not None and query.message.reply_markup is None
+
+
+async def test_keyboard_rules_are_enforced_like_telegram(bot: Bot) -> None:
+    too_long = InlineKeyboardButton(text="Approve", callback_data="x" * 65)
+    label_only = InlineKeyboardButton(text="Approve")
+
+    with pytest.raises(TelegramBadRequest, match="BUTTON_DATA_INVALID"):
+        await bot.send_message(TRADER, "card", reply_markup=keyboard(too_long))
+    with pytest.raises(TelegramBadRequest, match="Text buttons are unallowed"):
+        await bot.send_message(TRADER, "card", reply_markup=keyboard(label_only))
+
+
+def keyboard(button: InlineKeyboardButton) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[button]])
