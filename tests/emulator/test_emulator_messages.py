@@ -226,3 +226,15 @@ async def test_keyboard_rules_are_enforced_like_telegram(bot: Bot) -> None:
 
 def keyboard(button: InlineKeyboardButton) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[button]])
+
+
+async def test_negative_offset_keeps_only_the_latest_updates(
+    telegram: BotApiEmulator, bot: Bot
+) -> None:
+    for text in ("one", "two", "three"):
+        telegram.say(TRADER, text)
+
+    (latest,) = await bot.get_updates(offset=-1, timeout=0)
+
+    assert latest.message is not None and latest.message.text == "three"
+    assert len(await bot.get_updates(timeout=0)) == 1

@@ -60,34 +60,21 @@ async def edit_message_text(state: EmulatorState, params: Params) -> JsonObject:
     if message.photo is not None:
         raise bad_request("there is no text in the message to edit")
     text, entities = _message_text(params)
-    return _apply_edit(
-        state,
-        message,
-        "editMessageText",
-        text=text,
-        entities=entities,
-        reply_markup=_reply_markup(params),
-    )
+    return _apply_edit(state, params, message, "editMessageText", text=text, entities=entities)
 
 
 async def edit_message_caption(state: EmulatorState, params: Params) -> JsonObject:
     message = _editable(state, params)
     if message.photo is None:
         raise bad_request("there is no caption in the message to edit")
-    caption, caption_entities = _caption(params)
+    caption, entities = _caption(params)
     return _apply_edit(
-        state,
-        message,
-        "editMessageCaption",
-        caption=caption,
-        caption_entities=caption_entities,
-        reply_markup=_reply_markup(params),
+        state, params, message, "editMessageCaption", caption=caption, caption_entities=entities
     )
 
 
 async def edit_message_reply_markup(state: EmulatorState, params: Params) -> JsonObject:
-    message = _editable(state, params)
-    return _apply_edit(state, message, "editMessageReplyMarkup", reply_markup=_reply_markup(params))
+    return _apply_edit(state, params, _editable(state, params), "editMessageReplyMarkup")
 
 
 async def delete_message(state: EmulatorState, params: Params) -> bool:
@@ -117,9 +104,11 @@ def _editable(state: EmulatorState, params: Params) -> StoredMessage:
 
 
 def _apply_edit(
-    state: EmulatorState, message: StoredMessage, method: str, **changes: Any
+    state: EmulatorState, params: Params, message: StoredMessage, method: str, **changes: Any
 ) -> JsonObject:
-    """Edit in place; an edit that changes nothing is refused before it counts as a send."""
+    """Edit in place. Every edit sets the keyboard (none given removes it, as in Telegram);
+    an edit that changes nothing is refused before it counts as a send."""
+    changes["reply_markup"] = _reply_markup(params)
     if all(getattr(message, name) == value for name, value in changes.items()):
         raise bad_request(MESSAGE_NOT_MODIFIED)
     state.admit_send(message.chat["id"], method)
