@@ -10,10 +10,13 @@ from aiohttp import web
 from bot.emulator.errors import BotApiError
 from bot.emulator.methods import find_method
 from bot.emulator.params import read_request_params
-from bot.emulator.state import STATE_KEY, EmulatorState, Outage
+from bot.emulator.state import EmulatorState, Outage
+
+STATE_KEY = web.AppKey("emulator_state", EmulatorState)
 
 
-def add_api_routes(app: web.Application) -> None:
+def add_api_routes(app: web.Application, state: EmulatorState) -> None:
+    app[STATE_KEY] = state
     app.router.add_route("*", "/bot{token}/{method}", _call_method)
     app.router.add_get("/file/bot{token}/{path:.+}", _download_file)
 

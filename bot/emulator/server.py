@@ -9,17 +9,16 @@ from types import TracebackType
 
 from aiohttp import ClientSession, web
 
-from bot.emulator.api_routes import add_api_routes
+from bot.emulator.api_routes import STATE_KEY, add_api_routes
 from bot.emulator.control import EmulatorControl
 from bot.emulator.control_routes import CONTROL_PREFIX, create_control_app
-from bot.emulator.state import STATE_KEY, EmulatorState
+from bot.emulator.state import EmulatorState
 from bot.emulator.webhook import WebhookPusher
 
 
 def create_emulator_app(state: EmulatorState) -> web.Application:
     app = web.Application()
-    app[STATE_KEY] = state
-    add_api_routes(app)
+    add_api_routes(app, state)
     app.add_subapp(CONTROL_PREFIX, create_control_app(EmulatorControl(state)))
     app.cleanup_ctx.append(_webhook_pusher)
     return app

@@ -11,15 +11,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from aiohttp import web
-
 from bot.emulator.changes import ChangeSignal
-from bot.emulator.errors import (
-    BOT_BLOCKED,
-    CHAT_NOT_FOUND,
-    bad_request,
-    forbidden,
-)
+from bot.emulator.errors import BOT_BLOCKED, CHAT_NOT_FOUND, bad_request, forbidden
 from bot.emulator.files import FileStore
 from bot.emulator.limits import RateLimits, SendLimiter
 from bot.emulator.model import BotIdentity, CallbackAnswer, JsonObject, StoredMessage, UserProfile
@@ -132,5 +125,3 @@ class EmulatorState:
         self.closing = True
         self.changes.notify()
 
-
-STATE_KEY = web.AppKey("emulator_state", EmulatorState)

@@ -67,6 +67,7 @@ class WebhookPusher:
             return False
 
     async def _run_returned_method(self, response: ClientResponse) -> None:
+        # The update is delivered already: a bad reply is logged, never delivered again.
         try:
             params = await read_response_params(response)
             name = params.text("method")
@@ -74,3 +75,5 @@ class WebhookPusher:
                 await find_method(name)(self._state, params)
         except BotApiError as error:
             _log.warning("event=webhook_reply_failed description=%r", error.description)
+        except (ClientError, TimeoutError, ValueError) as error:
+            _log.warning("event=webhook_reply_unreadable error=%r", str(error))
