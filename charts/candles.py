@@ -22,6 +22,7 @@ from charts.figure import (
 )
 from charts.levels import TAG_STRIP, Levels, draw_levels
 from charts.model import CandlestickChart, RenderedChart
+from charts.notes import counted
 from charts.ohlc import OhlcSeries, bucket_ends, merge_buckets, moving_average, ohlc_from_candles
 from charts.theme import Palette
 
@@ -41,7 +42,7 @@ def render_candles(spec: CandlestickChart, palette: Palette) -> RenderedChart:
         raise NotEnoughData(f"no candles with prices to chart for {spec.instrument} {spec.timeframe}")
     notes: list[str] = []
     if skipped:
-        notes.append(f"{skipped} candle(s) with missing prices skipped")
+        notes.append(f"{counted(skipped, 'candle')} with missing prices skipped")
 
     drawn = history.last(spec.visible) if spec.visible else history
     ends = bucket_ends(len(drawn), MAX_CANDLES)
@@ -57,7 +58,7 @@ def render_candles(spec: CandlestickChart, palette: Palette) -> RenderedChart:
     }
     if len(averages) < len(SMA_WINDOWS):
         absent = "/".join(str(w) for w in SMA_WINDOWS if w not in averages)
-        notes.append(f"only {len(history)} candles: no SMA {absent}")
+        notes.append(f"only {counted(len(history), 'candle')}: no SMA {absent}")
 
     levels = Levels.of(spec.levels) if spec.levels is not None else None
     if levels is not None and levels.missing():
@@ -70,7 +71,7 @@ def render_candles(spec: CandlestickChart, palette: Palette) -> RenderedChart:
 
     low, high, off_scale = _price_limits(shown, levels.prices() if levels else [])
     if off_scale:
-        notes.append(f"{off_scale} candle(s) reach beyond the price scale (bad ticks?)")
+        notes.append(f"{counted(off_scale, 'candle')} beyond the price scale (bad ticks?)")
     decimals = spec.decimals if spec.decimals is not None else decimals_for(high - low)
     axes.set_ylim(low, high)
     axes.set_xlim(*_x_limits(len(shown), room_for_tags=levels is not None))

@@ -19,6 +19,7 @@ from charts.figure import (
     utc_date_axis,
 )
 from charts.model import EquityChart, RenderedChart
+from charts.notes import counted
 from charts.theme import Palette
 
 _SECONDS_PER_DAY = 86_400
@@ -33,7 +34,7 @@ def render_equity(spec: EquityChart, palette: Palette) -> RenderedChart:
         raise NotEnoughData(f"no equity values to chart for {spec.account}")
     notes: list[str] = []
     if skipped:
-        notes.append(f"{skipped} equity point(s) with missing values skipped")
+        notes.append(f"{counted(skipped, 'equity point')} with missing values skipped")
     if len(table) == 1:
         notes.append("only one equity point so far")
     days, equity = table[:, 0] / _SECONDS_PER_DAY, table[:, 1]  # matplotlib dates count days from 1970

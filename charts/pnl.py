@@ -18,6 +18,7 @@ from charts.figure import (
     style_legend,
 )
 from charts.model import PnlChart, RenderedChart
+from charts.notes import counted
 from charts.theme import Palette
 
 _MIN_BINS, _MAX_BINS = 8, 40
@@ -30,7 +31,7 @@ def render_pnl(spec: PnlChart, palette: Palette) -> RenderedChart:
         raise NotEnoughData(f"no closed-trade PnL to chart for {spec.account}")
     notes: list[str] = []
     if skipped:
-        notes.append(f"{skipped} trade(s) without a valid PnL skipped")
+        notes.append(f"{counted(skipped, 'trade')} without a valid PnL skipped")
     if len(pnls) == 1:
         notes.append("only one closed trade so far")
 
