@@ -18,7 +18,7 @@ def is_sqlite(url: str) -> bool:
 def create_engine(url: str, *, connect_timeout: float = 5.0) -> AsyncEngine:
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", sqlite_pragmas)
         return engine
     return create_async_engine(
         url,
@@ -30,7 +30,7 @@ def create_engine(url: str, *, connect_timeout: float = 5.0) -> AsyncEngine:
     )
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets readers run beside the writer; synchronous=FULL makes every commit survive power loss,
     # which is what "acknowledged means committed" promises (group commit amortises the fsync).

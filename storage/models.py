@@ -70,4 +70,5 @@ class SignalDedupKeyRow(Base):
     time: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
     signal_id: Mapped[str] = mapped_column(String(36), index=True)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, or_, select, text, tuple_
+from sqlalchemy import and_, delete, or_, select, text, tuple_
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.errors import DuplicateSignal, IdempotencyConflict, StorageUnavailable
 from core.ports import SignalPage
 from core.signals import IngestResult, NewSignal, Signal, SignalStatus
+from storage.batch_runner import batch_runner_for
 from storage.group_commit import GroupCommitter
 from storage.models import SignalDedupKeyRow, SignalRow
 from storage.signal_rows import row_values, signal_from_new, signal_from_row
-from storage.types import UTCDateTime
 from storage.upsert import insert_for
 
 Outcome = IngestResult | Exception
@@ -26,6 +28,7 @@ _DEDUP_KEY = (SignalDedupKeyRow.producer_id, SignalDedupKeyRow.instrument, Signa
 class SqlSignalStore:
     def __init__(self, engine: AsyncEngine, *, max_batch: int = 256, write_timeout_seconds: float = 10.0) -> None:
         self._engine = engine
+        self._runner = batch_runner_for(engine)
         self._committer: GroupCommitter[NewSignal, IngestResult] = GroupCommitter(
             self._write_batch, max_batch=max_batch, timeout_seconds=write_timeout_seconds
         )
@@ -35,6 +38,7 @@ class SqlSignalStore:
 
     async def close(self) -> None:
         await self._committer.close()
+        await self._runner.close()
 
     async def add(self, signal: NewSignal) -> IngestResult:
         return await self._committer.submit(signal)
@@ -74,13 +78,17 @@ class SqlSignalStore:
         return _ReadConnection(self._engine)
 
     async def _write_batch(self, batch: Sequence[NewSignal]) -> list[Outcome]:
-        outcomes: dict[str, Outcome] = {}
-        async with self._engine.begin() as conn:
-            # Signals that share a key go in separate rounds, so each upsert sees at most one claimant
-            # per key and the later claimant sees the earlier one's row.
-            for round_ in _rounds(batch):
-                await _write_round(conn, round_, outcomes)
-        return [outcomes[s.id] for s in batch]
+        return await self._runner.run(lambda conn: write_batch(conn, batch))
+
+
+def write_batch(conn: Connection, batch: Sequence[NewSignal]) -> list[Outcome]:
+    """Store a batch in the caller's transaction: one outcome per signal, in order."""
+    outcomes: dict[str, Outcome] = {}
+    # Signals that share a key go in separate rounds, so each upsert sees at most one claimant
+    # per key and the later claimant sees the earlier one's row.
+    for round_ in _rounds(batch):
+        _write_round(conn, round_, outcomes)
+    return [outcomes[s.id] for s in batch]
 
 
 class _ReadConnection:
@@ -128,49 +136,47 @@ def _rounds(batch: Sequence[NewSignal]) -> list[list[NewSignal]]:
     return [members for members, _ in rounds]
 
 
-async def _write_round(conn: AsyncConnection, signals: list[NewSignal], outcomes: dict[str, Outcome]) -> None:
-    signals = await _answer_idempotent_replays(conn, signals, outcomes)
+def _write_round(conn: Connection, signals: list[NewSignal], outcomes: dict[str, Outcome]) -> None:
+    signals = _answer_idempotent_replays(conn, signals, outcomes)
     if not signals:
         return
-    claimed = await _claim_dedup_keys(conn, signals)
+    claimed = _claim_dedup_keys(conn, signals)
     losers = [s for s in signals if s.id not in claimed]
     if losers:
-        await _refuse_window_duplicates(conn, losers, outcomes)
+        _refuse_window_duplicates(conn, losers, outcomes)
     winners = [s for s in signals if s.id in claimed]
     if not winners:
         return
-    inserted = set(
-        (
-            await conn.execute(
-                insert_for(conn, SignalRow).values([row_values(s) for s in winners]).on_conflict_do_nothing().returning(SignalRow.id)
-            )
-        ).scalars()
-    )
+    table = SignalRow.__table__
+    stmt = insert_for(conn, table).on_conflict_do_nothing().returning(table.c.id)
+    inserted = set((conn.execute(stmt, [row_values(s) for s in winners])).scalars())
     for s in winners:
         if s.id in inserted:
             outcomes[s.id] = IngestResult(signal_from_new(s), created=True)
     conflicted = [s for s in winners if s.id not in inserted]
     if conflicted:
         # Their claims must not outlive them: the window belongs to the signal already stored.
-        await conn.execute(delete(SignalDedupKeyRow).where(SignalDedupKeyRow.signal_id.in_([s.id for s in conflicted])))
+        conn.execute(delete(SignalDedupKeyRow).where(SignalDedupKeyRow.signal_id.in_([s.id for s in conflicted])))
         for s in conflicted:
-            outcome = await _classify_conflict(conn, s)
+            outcome = _classify_conflict(conn, s)
             if outcome is None:
                 raise RuntimeError(f"signal {s.id} conflicted on no known key")
             outcomes[s.id] = outcome
 
 
-async def _answer_idempotent_replays(
-    conn: AsyncConnection, signals: list[NewSignal], outcomes: dict[str, Outcome]
-) -> list[NewSignal]:
+def _answer_idempotent_replays(conn: Connection, signals: list[NewSignal], outcomes: dict[str, Outcome]) -> list[NewSignal]:
     keyed = {(s.producer_id, s.idempotency_key): s for s in signals if s.idempotency_key}
     if not keyed:
         return signals
-    rows = (
-        await conn.execute(select(SignalRow).where(tuple_(SignalRow.producer_id, SignalRow.idempotency_key).in_(list(keyed))))
-    ).all()
+    keys_by_producer: dict[str, list[str]] = defaultdict(list)
+    for producer_id, key in keyed:
+        keys_by_producer[producer_id].append(key)
+    # Per producer `key IN (...)`, not a row-value IN: SQLite only uses the unique index for the former.
+    matches = or_(
+        *(and_(SignalRow.producer_id == p, SignalRow.idempotency_key.in_(keys)) for p, keys in keys_by_producer.items())
+    )
     answered = set()
-    for row in rows:
+    for row in conn.execute(select(SignalRow).where(matches)).all():
         s = keyed[(row.producer_id, row.idempotency_key)]
         outcomes[s.id] = _idempotent_answer(row, s)
         answered.add(s.id)
@@ -183,43 +189,44 @@ def _idempotent_answer(row: SignalRow, s: NewSignal) -> Outcome:
     return IdempotencyConflict(row.id)
 
 
-async def _claim_dedup_keys(conn: AsyncConnection, signals: list[NewSignal]) -> set[str]:
-    earliest: datetime = min(s.created_at for s in signals)
-    stmt = insert_for(conn, SignalDedupKeyRow).values(
-        [
-            {
-                "producer_id": s.producer_id,
-                "instrument": s.draft.instrument,
-                "time": s.draft.time,
-                "version": s.draft.version,
-                "signal_id": s.id,
-                "expires_at": s.dedup_expires_at,
-            }
-            for s in signals
-        ]
-    )
+def _claim_dedup_keys(conn: Connection, signals: list[NewSignal]) -> set[str]:
+    table = SignalDedupKeyRow.__table__
+    stmt = insert_for(conn, table)
     stmt = stmt.on_conflict_do_update(
         index_elements=[c.key for c in _DEDUP_KEY],
-        set_={"signal_id": stmt.excluded.signal_id, "expires_at": stmt.excluded.expires_at},
+        set_={"signal_id": stmt.excluded.signal_id, "claimed_at": stmt.excluded.claimed_at, "expires_at": stmt.excluded.expires_at},
         # Only an expired claim may be taken over; a live one means this signal is a duplicate.
-        where=SignalDedupKeyRow.expires_at <= bindparam("now", earliest, type_=UTCDateTime()),
-    ).returning(SignalDedupKeyRow.signal_id)
-    return set((await conn.execute(stmt)).scalars())
+        where=table.c.expires_at <= stmt.excluded.claimed_at,
+    ).returning(table.c.signal_id)
+    rows = [
+        {
+            "producer_id": s.producer_id,
+            "instrument": s.draft.instrument,
+            "time": s.draft.time,
+            "version": s.draft.version,
+            "signal_id": s.id,
+            "claimed_at": s.created_at,
+            "expires_at": s.dedup_expires_at,
+        }
+        for s in signals
+    ]
+    # executemany with RETURNING: SQLAlchemy batches it into multi-row INSERTs from one cached compilation.
+    return set((conn.execute(stmt, rows)).scalars())
 
 
-async def _refuse_window_duplicates(conn: AsyncConnection, losers: list[NewSignal], outcomes: dict[str, Outcome]) -> None:
+def _refuse_window_duplicates(conn: Connection, losers: list[NewSignal], outcomes: dict[str, Outcome]) -> None:
     by_key = {(s.producer_id, s.draft.instrument, s.draft.time, s.draft.version): s for s in losers}
-    rows = (await conn.execute(select(*_DEDUP_KEY, SignalDedupKeyRow.signal_id).where(tuple_(*_DEDUP_KEY).in_(list(by_key))))).all()
+    rows = (conn.execute(select(*_DEDUP_KEY, SignalDedupKeyRow.signal_id).where(tuple_(*_DEDUP_KEY).in_(list(by_key))))).all()
     existing = {tuple(r[:4]): r.signal_id for r in rows}
     for key, s in by_key.items():
         # A more specific cause (same external_id, idempotent retry, replay) explains the refusal better.
-        outcomes[s.id] = await _classify_conflict(conn, s) or DuplicateSignal(
+        outcomes[s.id] = _classify_conflict(conn, s) or DuplicateSignal(
             "a signal with the same instrument, time and version was accepted within the dedup window",
             existing.get(key, "unknown"),
         )
 
 
-async def _classify_conflict(conn: AsyncConnection, s: NewSignal) -> Outcome | None:
+def _classify_conflict(conn: Connection, s: NewSignal) -> Outcome | None:
     clauses = []
     if s.idempotency_key:
         clauses.append(SignalRow.idempotency_key == s.idempotency_key)
@@ -229,7 +236,7 @@ async def _classify_conflict(conn: AsyncConnection, s: NewSignal) -> Outcome | N
         clauses.append(SignalRow.signature_digest == s.signature_digest)
     if not clauses:
         return None
-    rows = (await conn.execute(select(SignalRow).where(SignalRow.producer_id == s.producer_id, or_(*clauses)))).all()
+    rows = (conn.execute(select(SignalRow).where(SignalRow.producer_id == s.producer_id, or_(*clauses)))).all()
     for row in rows:
         if s.idempotency_key and row.idempotency_key == s.idempotency_key:
             return _idempotent_answer(row, s)

@@ -27,6 +27,7 @@ def upgrade() -> None:
     sa.Column('time', storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('signal_id', sa.String(length=36), nullable=False),
+    sa.Column('claimed_at', storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('expires_at', storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('producer_id', 'instrument', 'time', 'version', name=op.f('pk_signal_dedup_keys'))
     )
