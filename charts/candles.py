@@ -12,13 +12,13 @@ from matplotlib.ticker import FormatStrFormatter, FuncFormatter, MaxNLocator
 from charts.errors import NotEnoughData
 from charts.figure import (
     LABEL_SIZE,
+    add_legend,
     decimals_for,
     new_figure,
     padded_limits,
     png_bytes,
     set_titles,
     style_axes,
-    style_legend,
 )
 from charts.levels import TAG_STRIP, Levels, draw_levels
 from charts.model import CandlestickChart, RenderedChart
@@ -32,8 +32,12 @@ MAX_CANDLES = 240
 _BODY_WIDTH = 0.7
 # A time step this many times the usual one is a gap (weekend, outage) and gets a faint separator.
 _GAP_FACTOR = 3
-# Candles further than this many robust spreads from the bulk are bad ticks: kept off the price scale.
-_OUTLIER_SPREADS = 20
+# Bad ticks are kept off the price scale: a body this many median absolute deviations from the median
+# price, or a wick reaching this many typical candle ranges beyond all sane bodies.
+_OUTLIER_DEVIATIONS = 30
+_WICK_REACH = 10
+# More gaps than this are the market's weekly rhythm on a long view, not events worth a mark.
+_MAX_GAP_MARKS = 4
 
 
 def render_candles(spec: CandlestickChart, palette: Palette) -> RenderedChart:
@@ -51,11 +55,9 @@ def render_candles(spec: CandlestickChart, palette: Palette) -> RenderedChart:
         notes.append(f"{len(drawn)} candles merged into {len(shown)} for display")
     # Averages come from the full history so SMA 200 keeps meaning 200 bars of the timeframe.
     skip = len(history) - len(drawn)
-    averages = {
-        window: moving_average(history.close, window)[skip:][ends]
-        for window in SMA_WINDOWS
-        if len(history) >= window
-    }
+    averages = {window: moving_average(history.close, window)[skip:][ends] for window in SMA_WINDOWS}
+    # A line needs two points; with fewer the average would sit in the legend with nothing drawn.
+    averages = {window: line for window, line in averages.items() if np.count_nonzero(np.isfinite(line)) >= 2}
     if len(averages) < len(SMA_WINDOWS):
         absent = "/".join(str(w) for w in SMA_WINDOWS if w not in averages)
         notes.append(f"only {counted(len(history), 'candle')}: no SMA {absent}")
@@ -87,21 +89,26 @@ def render_candles(spec: CandlestickChart, palette: Palette) -> RenderedChart:
     axes.yaxis.tick_right()
     axes.yaxis.set_major_locator(MaxNLocator(nbins=6))
     axes.yaxis.set_major_formatter(FormatStrFormatter(f"%.{decimals}f"))
-    if averages:
-        style_legend(axes, palette, "upper left")
+    if averages:  # in the header, where it hides no candles
+        add_legend(figure, palette, loc="center", bbox_to_anchor=(0.5, 0.955), ncol=len(averages), frameon=False)
     set_titles(figure, palette, f"{spec.instrument} · {spec.timeframe}", _summary(shown, levels, decimals))
     return RenderedChart(png_bytes(figure), tuple(notes))
 
 
 def _price_limits(shown: OhlcSeries, level_prices: list[float]) -> tuple[float, float, int]:
-    """Y limits covering the candles and levels, leaving out bad ticks; and how many candles were left out."""
-    middle = float(np.median(shown.close))
-    q1, q3 = np.percentile(shown.close, [25, 75])
-    # Spread from the closes and the typical candle, floored so flat prices still allow some room.
-    spread = max(q3 - q1, float(np.median(shown.high - shown.low)), abs(middle) * 1e-3)
-    floor, ceiling = q1 - _OUTLIER_SPREADS * spread, q3 + _OUTLIER_SPREADS * spread
-    low = max(float(shown.low.min()), floor)
-    high = min(float(shown.high.max()), ceiling)
+    """Y limits covering the candles and levels but not bad ticks; and how many candles reach beyond them.
+
+    Bodies far from the median price (in median absolute deviations) are bad ticks, and wicks may reach
+    only so far beyond the remaining bodies: one spike at 1e6 must not flatten a EURUSD chart.
+    """
+    bodies = np.concatenate([shown.open, shown.close])
+    middle = float(np.median(bodies))
+    # Floored so that flat prices still leave some room.
+    deviation = max(float(np.median(np.abs(bodies - middle))), abs(middle) * 1e-3, 1e-9)
+    sane = bodies[np.abs(bodies - middle) <= _OUTLIER_DEVIATIONS * deviation]
+    reach = _WICK_REACH * float(np.median(shown.high - shown.low))
+    low = max(float(shown.low.min()), float(sane.min()) - reach)
+    high = min(float(shown.high.max()), float(sane.max()) + reach)
     off_scale = int(np.count_nonzero((shown.low < low) | (shown.high > high)))
     low, high = min([low, *level_prices]), max([high, *level_prices])
     return (*padded_limits(low, high, 0.06), off_scale)
@@ -140,7 +147,10 @@ def _mark_gaps(axes: Axes, times: np.ndarray, palette: Palette) -> None:
     if len(times) < 3:
         return
     steps = np.diff(times)
-    for index in np.flatnonzero(steps > _GAP_FACTOR * np.median(steps)):
+    gaps = np.flatnonzero(steps > _GAP_FACTOR * np.median(steps))
+    if len(gaps) > _MAX_GAP_MARKS:
+        return
+    for index in gaps:
         axes.axvline(index + 0.5, color=palette.muted, linestyle=":", linewidth=1, alpha=0.6, zorder=1)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import math
 from datetime import UTC
+from typing import Any
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -52,11 +53,16 @@ def set_titles(figure: Figure, palette: Palette, left: str, right: str = "") -> 
         figure.text(0.98, 0.955, right, fontsize=LABEL_SIZE, color=palette.muted, ha="right", va="center")
 
 
-def style_legend(axes: Axes, palette: Palette, location: str) -> None:
-    legend = axes.legend(loc=location, fontsize=LEGEND_SIZE, facecolor=palette.background, edgecolor=palette.grid)
-    legend.get_frame().set_alpha(0.85)
-    for text in legend.get_texts():
-        text.set_color(palette.text)
+def add_legend(owner: Axes | Figure, palette: Palette, **placement: Any) -> None:
+    """A legend of the labelled artists, on an axes or on the figure, placed by `placement`."""
+    owner.legend(
+        fontsize=LEGEND_SIZE,
+        labelcolor=palette.text,
+        facecolor=palette.background,
+        edgecolor=palette.grid,
+        framealpha=0.85,
+        **placement,
+    )
 
 
 def padded_limits(low: float, high: float, fraction: float = 0.05, flat_span: float | None = None) -> tuple[float, float]:

@@ -10,12 +10,12 @@ from charts.clean import as_float, finite_rows
 from charts.errors import NotEnoughData
 from charts.figure import (
     LABEL_SIZE,
+    add_legend,
     new_figure,
     padded_limits,
     png_bytes,
     set_titles,
     style_axes,
-    style_legend,
 )
 from charts.model import PnlChart, RenderedChart
 from charts.notes import counted
@@ -58,7 +58,7 @@ def render_pnl(spec: PnlChart, palette: Palette) -> RenderedChart:
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlabel(f"PnL per trade ({spec.currency})" if spec.currency else "PnL per trade", fontsize=LABEL_SIZE, color=palette.muted)
     axes.set_ylabel("Trades", fontsize=LABEL_SIZE, color=palette.muted)
-    style_legend(axes, palette, "upper left")
+    add_legend(axes, palette, loc="upper left")
 
     won = float((pnls > 0).mean())
     summary = f"{len(pnls)} trades · {won:.0%} won · total {pnls.sum():+,.2f}{unit}"
