@@ -22,7 +22,7 @@ class ChartCache:
 
     Besides the PNG, an entry can hold an opaque upload token (Telegram's `file_id`), so a chart sent to
     many chats is uploaded once and then sent by reference. The token lives and expires with the entry.
-    `clock` returns monotonic seconds; tests pass a fake one.
+    `clock` returns monotonic seconds; tests pass a fake one. Not thread-safe: use it from the event loop.
     """
 
     def __init__(

@@ -9,7 +9,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.ticker import FormatStrFormatter, FuncFormatter, MaxNLocator
 
-from charts.errors import NotEnoughData
+from charts.errors import ChartError, NotEnoughData
 from charts.figure import (
     LABEL_SIZE,
     add_legend,
@@ -41,6 +41,8 @@ _MAX_GAP_MARKS = 4
 
 
 def render_candles(spec: CandlestickChart, palette: Palette) -> RenderedChart:
+    if spec.visible is not None and spec.visible < 1:
+        raise ChartError(f"visible must be at least 1 candle, not {spec.visible}")
     history, skipped = ohlc_from_candles(spec.candles)
     if len(history) == 0:
         raise NotEnoughData(f"no candles with prices to chart for {spec.instrument} {spec.timeframe}")
@@ -48,7 +50,7 @@ def render_candles(spec: CandlestickChart, palette: Palette) -> RenderedChart:
     if skipped:
         notes.append(f"{counted(skipped, 'candle')} with missing prices skipped")
 
-    drawn = history.last(spec.visible) if spec.visible else history
+    drawn = history.last(spec.visible) if spec.visible is not None else history
     ends = bucket_ends(len(drawn), MAX_CANDLES)
     shown = merge_buckets(drawn, ends)
     if len(shown) < len(drawn):
@@ -74,7 +76,7 @@ def render_candles(spec: CandlestickChart, palette: Palette) -> RenderedChart:
     low, high, off_scale = _price_limits(shown, levels.prices() if levels else [])
     if off_scale:
         notes.append(f"{counted(off_scale, 'candle')} beyond the price scale (bad ticks?)")
-    decimals = spec.decimals if spec.decimals is not None else decimals_for(high - low)
+    decimals = min(max(spec.decimals, 0), 10) if spec.decimals is not None else decimals_for(high - low)
     axes.set_ylim(low, high)
     axes.set_xlim(*_x_limits(len(shown), room_for_tags=levels is not None))
 

@@ -6,16 +6,17 @@ global state and can run in parallel threads or processes.
 
 from __future__ import annotations
 
-import io
 import math
 from datetime import UTC
 from typing import Any
 
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
+from charts.png import png_from_rgba
 from charts.theme import Palette
 
 WIDTH_PX, HEIGHT_PX, DPI = 1280, 720, 100
@@ -24,8 +25,6 @@ TITLE_SIZE = 20
 LABEL_SIZE = 15
 TICK_SIZE = 14
 LEGEND_SIZE = 14
-# Level 3 is ~5 ms faster than the default 6 on a 1280×720 chart for a somewhat larger file.
-_PNG_COMPRESSION = 3
 
 
 def new_figure(palette: Palette) -> Figure:
@@ -90,11 +89,6 @@ def utc_date_axis(axes: Axes) -> None:
 
 
 def png_bytes(figure: Figure) -> bytes:
-    buffer = io.BytesIO()
-    # No tEXt chunk (Software) and no pHYs (dpi): the PNG carries pixels only.
-    figure.canvas.print_png(  # type: ignore[attr-defined]
-        buffer,
-        metadata={"Software": None},
-        pil_kwargs={"dpi": None, "compress_level": _PNG_COMPRESSION},
-    )
-    return buffer.getvalue()
+    canvas = figure.canvas
+    canvas.draw()
+    return png_from_rgba(np.asarray(canvas.buffer_rgba()))  # type: ignore[attr-defined]

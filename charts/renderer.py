@@ -124,8 +124,14 @@ class ChartRenderer:
         if self._owns_executor:
             self._executor = process_pool(self._workers)
         loop = asyncio.get_running_loop()
-        # Start the worker processes now, so the first chart does not pay for their start-up.
-        await asyncio.gather(*(loop.run_in_executor(self._executor, _ready) for _ in range(self._workers)))
+        try:
+            # Start the worker processes now, so the first chart does not pay for their start-up.
+            await asyncio.gather(*(loop.run_in_executor(self._executor, _ready) for _ in range(self._workers)))
+        except BaseException:
+            if self._owns_executor and self._executor is not None:
+                self._executor.shutdown(wait=False, cancel_futures=True)
+                self._executor = None
+            raise
         queue: asyncio.Queue[_Job] = asyncio.Queue(self._max_pending)
         self._tasks = [asyncio.create_task(self._work(queue), name=f"chart-worker-{i}") for i in range(self._workers)]
         self._queue = queue

@@ -14,6 +14,7 @@ import pytest
 from charts import (
     Candle,
     CandlestickChart,
+    ChartError,
     EquityChart,
     EquityPoint,
     LevelSet,
@@ -133,6 +134,12 @@ def test_equity_that_is_never_positive_and_a_bad_cap():
     points = tuple(EquityPoint(START.astimezone(UTC) + timedelta(days=i), -100.0 * i) for i in range(5))
     chart = render_chart(EquityChart("paper", points, drawdown_cap_percent=150))
     assert chart.notes == ("drawdown cap not drawn: not a percentage between 0 and 100",)
+
+
+def test_nonsense_visible_count_is_refused_and_decimals_are_bounded(eurusd):
+    with pytest.raises(ChartError, match="visible"):
+        render_chart(CandlestickChart("EURUSD", "H1", eurusd, visible=0))
+    assert png_size(render_chart(CandlestickChart("EURUSD", "H1", eurusd[:50], decimals=-3)).png) == (1280, 720)
 
 
 def test_something_else_than_a_chart_description_is_a_type_error():
