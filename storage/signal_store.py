@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, delete, or_, select, text, tuple_
+from sqlalchemy import delete, or_, select, text, tuple_
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -137,9 +136,8 @@ def _rounds(batch: Sequence[NewSignal]) -> list[list[NewSignal]]:
 
 
 def _write_round(conn: Connection, signals: list[NewSignal], outcomes: dict[str, Outcome]) -> None:
-    signals = _answer_idempotent_replays(conn, signals, outcomes)
-    if not signals:
-        return
+    # An idempotent retry needs no look-up of its own: it collides with its original's dedup claim or
+    # unique key below, and the conflict classification answers it with the original.
     claimed = _claim_dedup_keys(conn, signals)
     losers = [s for s in signals if s.id not in claimed]
     if losers:
@@ -162,25 +160,6 @@ def _write_round(conn: Connection, signals: list[NewSignal], outcomes: dict[str,
             if outcome is None:
                 raise RuntimeError(f"signal {s.id} conflicted on no known key")
             outcomes[s.id] = outcome
-
-
-def _answer_idempotent_replays(conn: Connection, signals: list[NewSignal], outcomes: dict[str, Outcome]) -> list[NewSignal]:
-    keyed = {(s.producer_id, s.idempotency_key): s for s in signals if s.idempotency_key}
-    if not keyed:
-        return signals
-    keys_by_producer: dict[str, list[str]] = defaultdict(list)
-    for producer_id, key in keyed:
-        keys_by_producer[producer_id].append(key)
-    # Per producer `key IN (...)`, not a row-value IN: SQLite only uses the unique index for the former.
-    matches = or_(
-        *(and_(SignalRow.producer_id == p, SignalRow.idempotency_key.in_(keys)) for p, keys in keys_by_producer.items())
-    )
-    answered = set()
-    for row in conn.execute(select(SignalRow).where(matches)).all():
-        s = keyed[(row.producer_id, row.idempotency_key)]
-        outcomes[s.id] = _idempotent_answer(row, s)
-        answered.add(s.id)
-    return [s for s in signals if s.id not in answered]
 
 
 def _idempotent_answer(row: SignalRow, s: NewSignal) -> Outcome:
