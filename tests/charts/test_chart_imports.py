@@ -1,0 +1,30 @@
+"""charts/ stays pure rendering: no Telegram, HTTP, database or scheduler imports, and never pyplot."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import charts
+
+FORBIDDEN = {"aiogram", "aiohttp", "sqlalchemy", "apscheduler", "bot", "storage"}
+
+
+def imported_modules(path: Path) -> set[str]:
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            modules.add(node.module)
+            modules.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return modules
+
+
+def test_charts_imports_no_io_layers_and_no_pyplot():
+    sources = sorted(Path(charts.__file__).parent.glob("*.py"))
+    assert len(sources) > 5
+    for source in sources:
+        modules = imported_modules(source)
+        assert not {m for m in modules if m.split(".")[0] in FORBIDDEN}, source.name
+        assert "matplotlib.pyplot" not in modules, source.name
