@@ -18,7 +18,8 @@ class _Entry:
 
 
 class ChartCache:
-    """LRU cache of rendered charts whose entries expire `ttl_seconds` after they were stored.
+    """LRU cache of rendered charts whose entries expire `ttl_seconds` after they were stored
+    (0: nothing is served from the cache, identical requests in flight still share one render).
 
     Besides the PNG, an entry can hold an opaque upload token (Telegram's `file_id`), so a chart sent to
     many chats is uploaded once and then sent by reference. The token lives and expires with the entry.
@@ -32,8 +33,8 @@ class ChartCache:
         max_entries: int = 128,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if ttl_seconds <= 0 or max_entries < 1:
-            raise ValueError("ttl_seconds must be positive and max_entries at least 1")
+        if ttl_seconds < 0 or max_entries < 1:
+            raise ValueError("ttl_seconds must not be negative and max_entries must be at least 1")
         self._ttl = ttl_seconds
         self._max_entries = max_entries
         self._clock = clock

@@ -52,7 +52,13 @@ def test_a_fresh_render_forgets_the_old_upload():
     assert cache.upload_for("k") is None
 
 
-@pytest.mark.parametrize("kwargs", [{"ttl_seconds": 0}, {"max_entries": 0}])
+def test_zero_ttl_turns_caching_off():
+    cache = ChartCache(ttl_seconds=0, clock=FakeClock().monotonic)
+    cache.put("k", chart("a"))
+    assert cache.get("k") is None
+
+
+@pytest.mark.parametrize("kwargs", [{"ttl_seconds": -1}, {"max_entries": 0}])
 def test_nonsense_bounds_are_refused(kwargs):
     with pytest.raises(ValueError):
         ChartCache(**kwargs)
