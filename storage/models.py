@@ -6,7 +6,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, MetaData, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, MetaData, String, UniqueConstraint
+from sqlalchemy import false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.types import Money, UTCDateTime
@@ -44,6 +45,10 @@ class SignalRow(Base):
     signature_digest: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Cards for this signal have been queued for every recipient (set by the fan-out, not by ingest).
+    fanned_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The approval window has passed and the undecided cards were queued to say so.
+    cards_closed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (
         UniqueConstraint("producer_id", "external_id"),
@@ -54,6 +59,8 @@ class SignalRow(Base):
         Index("ix_signals_producer_status_id", "producer_id", "status", "id"),
         Index("ix_signals_producer_instrument_id", "producer_id", "instrument", "id"),
         Index("ix_signals_status", "status"),
+        Index("ix_signals_fanned_out_created_at", "fanned_out", "created_at"),
+        Index("ix_signals_cards_closed_created_at", "cards_closed", "created_at"),
     )
 
 
@@ -72,3 +79,76 @@ class SignalDedupKeyRow(Base):
     signal_id: Mapped[str] = mapped_column(String(36), index=True)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DecisionRow(Base):
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    signal_id: Mapped[str] = mapped_column(String(36))
+    trader_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    decision: Mapped[str] = mapped_column(String(8))
+    consent_version: Mapped[str] = mapped_column(String(32))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    # One decision per (signal, trader), enforced by the database so double presses race safely.
+    __table_args__ = (UniqueConstraint("signal_id", "trader_id"),)
+
+
+class AuditHeadRow(Base):
+    """The chain's head, one row: appends lock it with an UPDATE, so entries get gapless sequence numbers
+    and each links to the true previous hash even with several writers."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditEntryRow(Base):
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    event: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class OutboxRow(Base):
+    """Everything the bot sends, stored before it is sent. `intent` says what to render at send time."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    intent: Mapped[str] = mapped_column(String(16))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    signal_id: Mapped[str | None] = mapped_column(String(36))
+    state: Mapped[str] = mapped_column(String(8))  # pending, sending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (
+        Index("ix_outbox_state_chat_id_id", "state", "chat_id", "id"),
+        Index("ix_outbox_signal_id_chat_id", "signal_id", "chat_id"),
+    )
+
+
+class TelegramChatRow(Base):
+    """Per-chat delivery state: the last message id we know of (to resolve an interrupted send), whether
+    the user blocked the bot, and a trader's pause."""
+
+    __tablename__ = "telegram_chats"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    last_message_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -79,13 +79,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 async def _empty_tables(url: str) -> None:
     from sqlalchemy import text
 
+    from core.audit import GENESIS_HASH
     from storage.database import create_engine
     from storage.models import Base
 
     engine = create_engine(url)
     async with engine.begin() as conn:
-        names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        names = ", ".join(t.name for t in Base.metadata.sorted_tables if t.name != "audit_head")
         await conn.execute(text(f"TRUNCATE {names}"))
+        # The chain's head is seeded by the migration; reset it to the genesis rather than delete it.
+        await conn.execute(text(f"UPDATE audit_head SET seq = 0, hash = '{GENESIS_HASH}'"))
     await engine.dispose()
 
 
@@ -138,8 +141,8 @@ class Api:
 
 
 @pytest.fixture
-async def api_factory(clock: FakeClock) -> AsyncIterator[Any]:
-    """Start a desk for given settings; all are stopped at teardown."""
+async def api_factory(clock: FakeClock, database_url: str) -> AsyncIterator[Any]:
+    """Start a desk for given settings; all are stopped at teardown, before `database_url` empties the database."""
     from contextlib import AsyncExitStack
 
     async with AsyncExitStack() as stack:

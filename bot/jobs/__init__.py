@@ -1,0 +1,1 @@
+"""Scheduled jobs (APScheduler 3), started and stopped by the composition root."""

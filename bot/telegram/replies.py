@@ -1,0 +1,33 @@
+"""Replies to users go through the outbox like everything else: stored first, sent within the limits.
+When the database itself is down the reply goes straight to Telegram, so the user still hears why."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from aiogram import Bot
+
+from bot.telegram.sender import OutboxSender
+from core.clock import Clock
+from core.errors import StorageUnavailable
+from storage.outbox_store import SqlOutbox
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Replies:
+    outbox: SqlOutbox
+    sender: OutboxSender
+    clock: Clock
+    bot: Bot
+
+    async def send(self, chat_id: int, text: str) -> None:
+        try:
+            await self.outbox.queue_text(chat_id, text, self.clock.now())
+        except StorageUnavailable:
+            log.warning("event=reply_bypassed_outbox reason=storage_unavailable chat_id=%d", chat_id)
+            await self.bot.send_message(chat_id, text)
+            return
+        self.sender.wake()

@@ -1,0 +1,199 @@
+"""The one outgoing sender: delivers the outbox in order per chat, within Telegram's limits.
+
+- Limits: one aiolimiter bucket for the bot and one per chat, spaced (no bursts) a little under the
+  configured rates, so Telegram's sliding windows never see too many.
+- 429: the whole sender pauses for `retry_after`; the message goes back to the queue.
+- Network errors and 5xx: retried with exponential backoff; nothing is dropped.
+- 403 (the user blocked the bot): that chat's queue is dropped and ops are told.
+- Restart: a message left `sending` may or may not have reached Telegram. Message ids grow per chat, so
+  the sender probes the ids after the last one it knows by re-applying the message's keyboard: "not
+  modified" (or an edit) means it was delivered, "not found" means it was not. Each message goes out
+  exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import aiohttp
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiolimiter import AsyncLimiter
+
+from bot.telegram.outgoing import Outgoing
+from core.clock import Clock
+from storage.outbox_queue import SENDING_INTENTS
+from storage.outbox_store import OutboxItem, SqlOutbox
+
+log = logging.getLogger(__name__)
+SAFETY = 0.97  # stay just under the limits: clocks on both sides differ slightly
+MAX_BACKOFF_SECONDS = 30.0
+MAX_PROBES_PAST_USER_MESSAGES = 20
+TRANSIENT = (TelegramNetworkError, TelegramServerError, aiohttp.ClientError, TimeoutError)
+
+
+@dataclass(frozen=True)
+class SendLimits:
+    global_per_second: float = 30.0
+    chat_per_second: float = 1.0
+    max_in_flight: int = 64
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        outgoing: Outgoing,
+        outbox: SqlOutbox,
+        clock: Clock,
+        limits: SendLimits,
+        on_blocked: Callable[[int, int], Awaitable[None]],
+    ) -> None:
+        self._outgoing = outgoing
+        self._outbox = outbox
+        self._clock = clock
+        self._limits = limits
+        self._on_blocked = on_blocked
+        self._global = AsyncLimiter(1, 1 / (limits.global_per_second * SAFETY))
+        self._per_chat: dict[int, AsyncLimiter] = defaultdict(lambda: AsyncLimiter(1, 1 / (limits.chat_per_second * SAFETY)))
+        self._busy: set[int] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._paused_until = 0.0
+        self._rng = random.Random()
+        self.too_many_requests = 0  # 429s received: the limiter should keep this at zero
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        attempt = 0
+        while True:
+            try:
+                await self._recover_interrupted()
+                break
+            except TRANSIENT as exc:  # Telegram unreachable at start: keep trying, queue untouched
+                attempt += 1
+                delay = min(MAX_BACKOFF_SECONDS, 2.0**attempt)
+                log.warning("event=recovery_retry in=%.0fs error=%s", delay, type(exc).__name__)
+                await asyncio.sleep(delay)
+        try:
+            while True:
+                self._wake.clear()
+                await self._dispatch_ready()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=0.5)
+                except TimeoutError:
+                    pass  # periodic look: retries whose backoff has passed
+        finally:
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _dispatch_ready(self) -> None:
+        room = self._limits.max_in_flight - len(self._busy)
+        if room <= 0:
+            return
+        for item in await self._outbox.claim_ready(self._clock.now(), room, self._busy):
+            self._busy.add(item.chat_id)
+            task = asyncio.create_task(self._deliver(item))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _deliver(self, item: OutboxItem) -> None:
+        try:
+            async with self._per_chat[item.chat_id]:
+                await self._global_turn()
+                await self._attempt(item)
+        except Exception:
+            # Never lose the row: it stays `sending` and is resolved on the next start.
+            log.exception("event=delivery_crashed outbox_id=%d chat_id=%d", item.id, item.chat_id)
+        finally:
+            self._busy.discard(item.chat_id)
+            self._wake.set()
+
+    async def _global_turn(self) -> None:
+        # Real loop time, not the injected clock: this is an actual wait before calling Telegram again.
+        while (wait := self._paused_until - asyncio.get_running_loop().time()) > 0:
+            await asyncio.sleep(wait)
+        await self._global.acquire()
+
+    async def _attempt(self, item: OutboxItem) -> None:
+        now = self._clock.now()
+        try:
+            message_id = await self._outgoing.deliver(item)
+        except TelegramRetryAfter as exc:
+            self.too_many_requests += 1
+            self._paused_until = max(self._paused_until, asyncio.get_running_loop().time() + exc.retry_after)
+            log.warning("event=telegram_429 chat_id=%d retry_after=%s", item.chat_id, exc.retry_after)
+            await self._outbox.retry_later(item, now + timedelta(seconds=exc.retry_after), "429 Too Many Requests")
+        except TelegramForbiddenError as exc:
+            dropped = await self._outbox.block_chat(item.chat_id, exc.message)
+            log.warning("event=chat_blocked_bot chat_id=%d dropped=%d", item.chat_id, dropped)
+            await self._on_blocked(item.chat_id, dropped)
+        except TelegramBadRequest as exc:
+            if "message is not modified" in exc.message:
+                await self._outbox.mark_sent(item, None, now)
+            else:
+                log.error("event=delivery_refused outbox_id=%d chat_id=%d error=%s", item.id, item.chat_id, exc.message)
+                await self._outbox.fail(item, exc.message)
+        except TRANSIENT as exc:
+            delay = min(MAX_BACKOFF_SECONDS, 2.0 ** item.attempts) * self._rng.uniform(0.9, 1.1)
+            log.warning("event=delivery_retry outbox_id=%d chat_id=%d attempt=%d in=%.1fs error=%s",
+                        item.id, item.chat_id, item.attempts + 1, delay, type(exc).__name__)
+            await self._outbox.retry_later(item, now + timedelta(seconds=delay), type(exc).__name__)
+        else:
+            await self._outbox.mark_sent(item, message_id, now)
+
+    async def _recover_interrupted(self) -> None:
+        by_chat: dict[int, list[OutboxItem]] = defaultdict(list)
+        for item in await self._outbox.interrupted():
+            by_chat[item.chat_id].append(item)
+        for chat_id, items in by_chat.items():
+            sends = [i for i in items if i.intent in SENDING_INTENTS]
+            try:
+                delivered = await self._probe_delivered(chat_id, sends)
+            except TelegramForbiddenError as exc:
+                dropped = await self._outbox.block_chat(chat_id, exc.message)
+                await self._on_blocked(chat_id, dropped)
+                continue
+            now = self._clock.now()
+            for item, message_id in zip(sends, delivered, strict=False):
+                await self._outbox.mark_sent(item, message_id, now)
+            # Not delivered, or an edit (safe to repeat): back in the queue, in their original order.
+            for item in [i for i in items if i not in sends[: len(delivered)]]:
+                await self._outbox.retry_later(item, now, "interrupted by a restart")
+            log.info("event=outbox_recovered chat_id=%d interrupted=%d delivered=%d", chat_id, len(items), len(delivered))
+
+    async def _probe_delivered(self, chat_id: int, sends: list[OutboxItem]) -> list[int]:
+        """Ids of the first of `sends` that reached the chat (they go out in order, so a prefix)."""
+        found: list[int] = []
+        candidate = await self._outbox.last_message_id(chat_id) + 1
+        skipped = 0
+        while len(found) < len(sends) and skipped < MAX_PROBES_PAST_USER_MESSAGES:
+            markup = await self._outgoing.markup_of(sends[len(found)])
+            async with self._per_chat[chat_id]:
+                await self._global_turn()
+                try:
+                    await self._outgoing.bot.edit_message_reply_markup(chat_id=chat_id, message_id=candidate, reply_markup=markup)
+                except TelegramBadRequest as exc:
+                    if "not modified" in exc.message:
+                        found.append(candidate)
+                    elif "can't be edited" in exc.message:
+                        skipped += 1  # the user's own message: keep looking past it
+                    else:
+                        break  # "message to edit not found": nothing more was delivered
+                else:
+                    found.append(candidate)  # delivered, and its keyboard now shows the current state
+            candidate += 1
+        return found
