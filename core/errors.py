@@ -72,3 +72,62 @@ class AuthReason:
     UNKNOWN_PRODUCER = "unknown_producer"
     BAD_SIGNATURE = "bad_signature"
     STALE_TIMESTAMP = "stale_timestamp"
+
+
+class OrderRefused(SignalDeskError):
+    """No order can be built for this signal on this account under the rules (stop, reward:risk, size)."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{p.field}: {p.reason}" for p in problems))
+
+
+class ExecutionRefused(SignalDeskError):
+    """The current quote no longer fits the order; `reason` is "past_stop" or "slippage"."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        self.reason = reason
+        super().__init__(detail)
+
+
+class NoQuote(SignalDeskError):
+    """No quote has been seen for the instrument yet: the order has to wait."""
+
+    def __init__(self, instrument: str) -> None:
+        self.instrument = instrument
+        super().__init__(f"no quote for {instrument} yet")
+
+
+class InvalidOrderTransition(SignalDeskError):
+    def __init__(self, order_id: str, current: str, target: str) -> None:
+        self.order_id = order_id
+        super().__init__(f"order {order_id} cannot go from {current} to {target}")
+
+
+class TradeNotFound(SignalDeskError):
+    """No such order or position (or not one of ours)."""
+
+
+class BrokerError(SignalDeskError):
+    """The broker did not do what was asked. `retryable`: trying again later is safe and may succeed."""
+
+    def __init__(self, detail: str, *, code: int | None = None, retryable: bool = False) -> None:
+        self.code = code
+        self.retryable = retryable
+        super().__init__(detail)
+
+
+class BrokerUnavailable(BrokerError):
+    """The broker could not be reached or gave no answer. Placing again is safe: the idempotency key
+    finds an order that did get through instead of sending a second one."""
+
+    def __init__(self, detail: str, *, code: int | None = None) -> None:
+        super().__init__(detail, code=code, retryable=True)
+
+
+class BrokerRejected(BrokerError):
+    """The broker answered and refused the request."""
+
+
+class PriceDataError(SignalDeskError):
+    """A price file or price row cannot be read."""
