@@ -1,0 +1,1 @@
+"""Broker adapters: the paper simulator and MetaTrader 5."""
