@@ -170,8 +170,7 @@ class PaperBroker:
         return [] if event is None else [event]
 
     async def _close(self, position: Position, price: Decimal, at: datetime, reason: CloseReason) -> TradeEvent | None:
-        contract_size = self._instruments.spec(position.instrument).contract_size
-        realised = pnl(position.side, position.open_price, price, position.volume, contract_size)
+        realised = self._pnl(position, price)
         closed = dataclasses.replace(position, closed_at=at, close_price=price, close_reason=reason, pnl=realised)
         order = (await self._stored_order(position.order_id)).moved_to(OrderStatus.CLOSED, at, reason)
         fill = dataclasses.replace(self._fill_record(position, FillKind.CLOSE, price, at), pnl=realised)
@@ -219,9 +218,12 @@ class PaperBroker:
         for position in await self._store.open_positions(account_id=account_id):
             quote = self._last_quotes.get(position.instrument)
             if quote is not None:
-                contract_size = self._instruments.spec(position.instrument).contract_size
-                total += pnl(position.side, position.open_price, exit_price(position.side, quote), position.volume, contract_size)
+                total += self._pnl(position, exit_price(position.side, quote))
         return total
+
+    def _pnl(self, position: Position, price: Decimal) -> Decimal:
+        contract_size = self._instruments.spec(position.instrument).contract_size
+        return pnl(position.side, position.open_price, price, position.volume, contract_size)
 
     async def _account(self, account_id: str) -> Account:
         account = await self._store.account(account_id)

@@ -44,7 +44,8 @@ class CsvReplayFeed:
         spread_points: int = 0,
         bar_period: timedelta = timedelta(hours=1),
     ) -> CsvReplayFeed:
-        return cls(load_quotes(path, instruments, instrument=instrument, spread_points=spread_points, bar_period=bar_period))
+        quotes = load_quotes(path, instruments, instrument=instrument, spread_points=spread_points, bar_period=bar_period)
+        return cls(quotes)
 
     def __len__(self) -> int:
         return len(self._quotes)
@@ -135,9 +136,10 @@ def _bars(path: Path, rows: Iterator[list[str]], columns: dict[str, int], time_c
 
 def _bar_quotes(instrument: str, bar: Candle, spread: Decimal, period: timedelta) -> list[Quote]:
     # A rising bar most likely dipped before it rose, a falling one rose before it fell.
-    path = (bar.open, bar.low, bar.high, bar.close) if bar.close >= bar.open else (bar.open, bar.high, bar.low, bar.close)
-    step = period / len(path)
-    return [Quote(instrument, price, price + spread, bar.time + step * i) for i, price in enumerate(path)]
+    rising = bar.close >= bar.open
+    prices = (bar.open, bar.low, bar.high, bar.close) if rising else (bar.open, bar.high, bar.low, bar.close)
+    step = period / len(prices)
+    return [Quote(instrument, price, price + spread, bar.time + step * i) for i, price in enumerate(prices)]
 
 
 class _Cells:

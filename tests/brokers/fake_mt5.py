@@ -150,7 +150,8 @@ class FakeMT5:
         if not self._online():
             return None
         profit = sum(p.profit for p in self._positions.values())
-        return AccountInfo(self.login, 0, 100, self.balance, 0.0, profit, self.balance + profit, 0.0, self.balance, "USD", self.server)
+        equity = self.balance + profit
+        return AccountInfo(self.login, 0, 100, self.balance, 0.0, profit, equity, 0.0, self.balance, "USD", self.server)
 
     def symbol_select(self, symbol: str, enable: bool) -> bool:
         return self._online() and symbol in self.symbols
@@ -159,22 +160,26 @@ class FakeMT5:
         if not self._online() or symbol not in self.symbols:
             return None
         s = self.symbols[symbol]
-        return SymbolInfo(s.name, True, s.point, s.digits, s.volume_min, 100.0, s.volume_step, s.contract_size, s.filling_mode)
+        return SymbolInfo(
+            s.name, True, s.point, s.digits, s.volume_min, 100.0, s.volume_step, s.contract_size, s.filling_mode
+        )
 
     def symbol_info_tick(self, symbol: str) -> Tick | None:
         return self._ticks.get(symbol) if self._online() else None
 
-    def orders_get(self, symbol: str | None = None, group: str | None = None, ticket: int | None = None) -> tuple[TradeOrder, ...] | None:
+    def orders_get(self, symbol: str | None = None, group: str | None = None, ticket: int | None = None) -> Any:
         if not self._online():
             return None
         return tuple(o for o in self._orders.values() if _matches(o, symbol, ticket))
 
-    def positions_get(self, symbol: str | None = None, group: str | None = None, ticket: int | None = None) -> tuple[TradePosition, ...] | None:
+    def positions_get(self, symbol: str | None = None, group: str | None = None, ticket: int | None = None) -> Any:
         if not self._online():
             return None
         return tuple(p for p in self._positions.values() if _matches(p, symbol, ticket))
 
-    def history_orders_get(self, date_from: int | None = None, date_to: int | None = None, group: str | None = None, ticket: int | None = None) -> tuple[TradeOrder, ...] | None:
+    def history_orders_get(
+        self, date_from: int | None = None, date_to: int | None = None, group: str | None = None, ticket: int | None = None
+    ) -> Any:
         if not self._online():
             return None
         return tuple(
@@ -182,7 +187,9 @@ class FakeMT5:
             if _matches(o, group, ticket) and (date_from is None or date_from <= o.time_setup <= date_to)
         )
 
-    def history_deals_get(self, date_from: int | None = None, date_to: int | None = None, group: str | None = None, ticket: int | None = None) -> tuple[TradeDeal, ...] | None:
+    def history_deals_get(
+        self, date_from: int | None = None, date_to: int | None = None, group: str | None = None, ticket: int | None = None
+    ) -> Any:
         if not self._online():
             return None
         return tuple(d for d in self._deals if ticket is None or d.ticket == ticket)
@@ -191,7 +198,11 @@ class FakeMT5:
         if not self._online():
             return None
         code = self._validate(request)
-        return OrderCheckResult(0 if code == TRADE_RETCODE_DONE else code, self.balance, self.balance, 0.0, 0.0, self.balance, 0.0, "Done" if code == TRADE_RETCODE_DONE else "Refused", _trade_request(request))
+        ok = code == TRADE_RETCODE_DONE  # order_check says 0 ("Done") where order_send would say 10009
+        balance = self.balance
+        return OrderCheckResult(
+            0 if ok else code, balance, balance, 0.0, 0.0, balance, 0.0, "Done" if ok else "Refused", _trade_request(request)
+        )
 
     def order_send(self, request: dict[str, Any]) -> OrderSendResult | None:
         if not self._online():
