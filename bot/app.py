@@ -18,10 +18,11 @@ from bot.http.deps import HttpDeps
 from bot.http.metrics import IngestMetrics
 from core.clock import Clock, SystemClock
 from core.ingest import IngestPolicy, SignalIngestService
-from core.instruments import InstrumentSpec, InstrumentTable
+from core.instruments import BUILTIN_INSTRUMENTS, InstrumentSpec, InstrumentTable
 from core.order_rules import OrderRules
 from core.producer_auth import Producer, ProducerAuthenticator
 from core.rate_limit import ProducerRateLimiter
+from core.tradingview import AlertAuthenticator, AlertTranslator, ClientAddressPolicy, TickerMap, TradingViewIntake
 from storage import migrate
 from storage.database import create_engine
 from storage.signal_store import SqlSignalStore
@@ -82,6 +83,17 @@ def instrument_table(settings: Settings) -> InstrumentTable:
     return InstrumentTable(overrides, settings.orders.default_point)
 
 
+def tradingview_intake(settings: Settings) -> TradingViewIntake:
+    tv = settings.tradingview
+    tokens = {p.id: tuple(p.tradingview_token_sha256) for p in settings.producers if p.tradingview_token_sha256}
+    known = set(BUILTIN_INSTRUMENTS) | set(settings.instruments)
+    return TradingViewIntake(
+        addresses=ClientAddressPolicy(tv.allowed_ips, tv.trusted_proxies),
+        authenticator=AlertAuthenticator(tokens, timedelta(seconds=tv.max_alert_age_seconds)),
+        translator=AlertTranslator(TickerMap(tv.tickers, tv.strip_suffixes, known), instrument_table(settings)),
+    )
+
+
 def _http_deps(settings: Settings, store: SqlSignalStore, clock: Clock, registry: CollectorRegistry) -> HttpDeps:
     sig = settings.signals
     producers = {
@@ -105,6 +117,7 @@ def _http_deps(settings: Settings, store: SqlSignalStore, clock: Clock, registry
         registry=registry,
         metrics=IngestMetrics(registry),
         max_body_bytes=sig.max_body_bytes,
+        tradingview=tradingview_intake(settings),
     )
 
 

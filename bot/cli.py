@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
+from bot.tradingview_cli import add_tradingview_commands
 
 EXIT_CONFIG = 2
 
@@ -79,6 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument("--external-id")
     send.add_argument("--time", help="signal time, RFC 3339 (default: now)")
     send.add_argument("--idempotency-key")
+
+    add_tradingview_commands(sub)
     return parser
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from core.signing import MIN_SECRET_BYTES
+from core.tradingview import DIGEST_PATTERN, TRADINGVIEW_WEBHOOK_IPS, parse_networks
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 
@@ -42,7 +43,10 @@ class TelegramSettings(_Section):
 
 class ProducerSettings(_Section):
     id: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
-    secrets: Annotated[list[SecretStr], Field(min_length=1)]
+    secrets: list[SecretStr] = []
+    # SHA-256 digests (hex) of TradingView alert tokens; several while rotating. A TradingView-only
+    # producer needs no HMAC secret.
+    tradingview_token_sha256: list[str] = []
 
     @field_validator("secrets")
     @classmethod
@@ -51,6 +55,20 @@ class ProducerSettings(_Section):
             if len(secret.get_secret_value().encode()) < MIN_SECRET_BYTES:
                 raise ValueError(f"every secret must be at least {MIN_SECRET_BYTES} bytes")
         return secrets
+
+    @field_validator("tradingview_token_sha256")
+    @classmethod
+    def _digests(cls, digests: list[str]) -> list[str]:
+        digests = [d.strip().lower() for d in digests]
+        if any(not DIGEST_PATTERN.fullmatch(d) for d in digests):
+            raise ValueError("every entry must be a SHA-256 hex digest (64 characters) from `signaldesk tradingview new-token`")
+        return digests
+
+    @model_validator(mode="after")
+    def _some_credential(self) -> ProducerSettings:
+        if not self.secrets and not self.tradingview_token_sha256:
+            raise ValueError("give secrets (signed API) or tradingview_token_sha256 (TradingView alerts), or both")
+        return self
 
 
 class SignalSettings(_Section):
@@ -95,6 +113,21 @@ class ChartSettings(_Section):
     cache_ttl_seconds: Annotated[int, Field(ge=0)] = 300
 
 
+class TradingViewSettings(_Section):
+    public_url: str = ""  # the desk's public base URL, for the webhook URL `signaldesk tradingview template` prints
+    allowed_ips: list[str] = list(TRADINGVIEW_WEBHOOK_IPS)  # [] = any address
+    trusted_proxies: list[str] = []  # peers whose X-Forwarded-For is believed
+    max_alert_age_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
+    strip_suffixes: list[Annotated[str, Field(min_length=1, max_length=16)]] = [".P", "PERP"]
+    tickers: dict[Annotated[str, Field(min_length=1, max_length=64)], Annotated[str, Field(pattern=r"^[A-Z0-9._-]{2,20}$")]] = {}
+
+    @field_validator("allowed_ips", "trusted_proxies")
+    @classmethod
+    def _networks(cls, values: list[str]) -> list[str]:
+        parse_networks(values)  # raises ValueError naming the bad entry
+        return values
+
+
 class LogSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["text", "json"] = "text"
@@ -114,6 +147,7 @@ class Settings(BaseSettings):
     scheduler: SchedulerSettings = SchedulerSettings()
     broker: BrokerSettings = BrokerSettings()
     charts: ChartSettings = ChartSettings()
+    tradingview: TradingViewSettings = TradingViewSettings()
     log: LogSettings = LogSettings()
 
     @model_validator(mode="after")

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.http import health, openapi, signals
+from bot.http import health, openapi, signals, tradingview
 from bot.http.deps import DEPS, HttpDeps
 from bot.http.problems import HttpProblem, problem_response, translate
 from core.errors import SignalDeskError
@@ -22,6 +22,7 @@ def create_http_app(deps: HttpDeps) -> web.Application:
     app.router.add_post("/api/v1/signals", signals.post_signal)
     app.router.add_get("/api/v1/signals", signals.list_signals)
     app.router.add_get("/api/v1/signals/{signal_id}", signals.get_signal)
+    app.router.add_post("/api/v1/tradingview/{producer_id}", tradingview.post_alert)
     app.router.add_get("/api/v1/openapi.json", openapi.serve)
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/readyz", health.readyz)
@@ -45,7 +46,7 @@ async def _problems_middleware(request: web.Request, handler: Handler) -> web.St
     except Exception:
         log.exception("event=unhandled_error method=%s path=%s", request.method, request.path[:200])
         reason, response = "internal", problem_response(500, "internal", "Internal error", "unexpected error; it was logged")
-    if request.path.startswith("/api/v1/signals"):
+    if request.path.startswith(("/api/v1/signals", "/api/v1/tradingview/")):
         request.app[DEPS].metrics.rejected.labels(reason).inc()
     log.info("event=request_refused method=%s path=%s status=%d reason=%s", request.method, request.path[:200], response.status, reason)
     return response

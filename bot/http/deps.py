@@ -13,6 +13,7 @@ from core.ingest import SignalIngestService
 from core.ports import SignalStore
 from core.producer_auth import ProducerAuthenticator
 from core.rate_limit import ProducerRateLimiter
+from core.tradingview import TradingViewIntake
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class HttpDeps:
     registry: CollectorRegistry
     metrics: IngestMetrics
     max_body_bytes: int
+    tradingview: TradingViewIntake | None = None  # None: the TradingView endpoint answers 404
 
 
 DEPS = web.AppKey("deps", HttpDeps)

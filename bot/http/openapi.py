@@ -72,6 +72,27 @@ SPEC: dict[str, Any] = {
                 },
             }
         },
+        "/api/v1/tradingview/{producer_id}": {
+            "post": {
+                "summary": "Submit a TradingView alert (unsigned; token in the body)",
+                "description": "The alert message as TradingView sends it: a JSON object, or text with one key=value "
+                               "per line. It is checked (address allowlist, token, {{timenow}} freshness) and becomes "
+                               "the same signal POST /api/v1/signals creates, with external_id "
+                               "tv:<instrument>:<side>:<bar time>, so a re-fired alert is 409. See docs/producers.md.",
+                "parameters": [{"name": "producer_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "requestBody": {"required": True, "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/TradingViewAlert"}},
+                    "text/plain": {"schema": {"type": "string"}, "example": "token=...\nticker={{exchange}}:{{ticker}}\n"
+                                   "action={{strategy.order.action}}\nposition={{strategy.market_position}}\n"
+                                   "price={{close}}\nstop={{plot_0}}\ntarget={{plot_1}}\ntime={{time}}\ntimenow={{timenow}}"},
+                }},
+                "responses": {
+                    "201": {"description": "Created", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Signal"}}},
+                            "headers": {"Location": {"schema": {"type": "string"}}}},
+                    **{str(code): _PROBLEM for code in (400, 401, 403, 409, 413, 415, 422, 429, 503)},
+                },
+            }
+        },
         "/healthz": {"get": {"summary": "Process alive", "responses": {"200": {"description": "alive"}}}},
         "/readyz": {"get": {"summary": "Database reachable", "responses": {"200": {"description": "ready"}, "503": {"description": "not ready"}}}},
         "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text exposition format"}}}},
@@ -93,6 +114,26 @@ SPEC: dict[str, Any] = {
                     "external_id": {"type": "string", "minLength": 1, "maxLength": 128},
                     "version": {"type": "integer", "minimum": 1, "default": 1},
                     "payload": {"type": "object"},
+                },
+            },
+            "TradingViewAlert": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["token", "ticker", "action", "price", "time", "timenow"],
+                "description": "Numbers may be JSON numbers or strings. Give exactly one of stop / stop_points and "
+                               "one of target / target_points (points: a distance in the instrument's points).",
+                "properties": {
+                    "token": {"type": "string", "description": "the producer's alert token (never echoed)"},
+                    "ticker": {"type": "string", "examples": ["OANDA:XAUUSD"]},
+                    "action": {"type": "string", "enum": ["buy", "sell", "long", "short"]},
+                    "position": {"type": "string", "enum": ["long", "short", "flat"],
+                                 "description": "{{strategy.market_position}}; an order that does not leave the "
+                                                "position on its own side is an exit and is refused (422)"},
+                    **{name: {"type": ["number", "string"]} for name in ("price", "stop", "stop_points", "target", "target_points")},
+                    "time": {**_TIME, "description": "bar time, {{time}}"},
+                    "timenow": {**_TIME, "description": "fire time, {{timenow}}"},
+                    "interval": {"type": ["string", "number"]},
+                    "comment": {"type": "string", "maxLength": 256},
                 },
             },
             "Signal": {
