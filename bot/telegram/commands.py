@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from aiogram.types import BotCommand
 
 from core.roles import Role
@@ -32,7 +34,7 @@ def help_text(roles: frozenset[Role]) -> str:
     def allowed(role: Role | None) -> bool:
         return role is None or role in roles
 
-    lines = [f"/{name} — {description}" for name, description, role in COMMANDS if allowed(role)]
+    lines = [f"/{name} — {escape(description)}" for name, description, role in COMMANDS if allowed(role)]
     if Role.VIEWER in roles and Role.TRADER not in roles:
         lines.append("You receive signal cards as a viewer; only traders can approve or reject them.")
     return "\n".join(lines)

@@ -1,7 +1,9 @@
 """The one outgoing sender: delivers the outbox in order per chat, within Telegram's limits.
 
-- Limits: one aiolimiter bucket for the bot and one per chat, spaced (no bursts) a little under the
-  configured rates, so Telegram's sliding windows never see too many.
+- Limits: an aiolimiter bucket for the bot, spaced (no bursts) a little under the configured rate, taken
+  right before each call. Per chat, one message in flight, and the next call no sooner than the chat
+  interval after the previous call's answer arrived: Telegram handled that call before answering, so
+  the two reach it at least the interval apart whatever the network's delays.
 - 429: the whole sender pauses for `retry_after`; the message goes back to the queue.
 - Network errors and 5xx: retried with exponential backoff; nothing is dropped.
 - 403 (the user blocked the bot): that chat's queue is dropped and ops are told.
@@ -37,7 +39,7 @@ from storage.outbox_queue import SENDING_INTENTS
 from storage.outbox_store import OutboxItem, SqlOutbox
 
 log = logging.getLogger(__name__)
-SAFETY = 0.97  # stay just under the limits: clocks on both sides differ slightly
+SAFETY = 0.97  # stay just under the bot-wide limit: clocks on both sides differ slightly
 MAX_BACKOFF_SECONDS = 30.0
 MAX_PROBES_PAST_USER_MESSAGES = 20
 TRANSIENT = (TelegramNetworkError, TelegramServerError, aiohttp.ClientError, TimeoutError)
@@ -65,7 +67,8 @@ class OutboxSender:
         self._limits = limits
         self._on_blocked = on_blocked
         self._global = AsyncLimiter(1, 1 / (limits.global_per_second * SAFETY))
-        self._per_chat: dict[int, AsyncLimiter] = defaultdict(lambda: AsyncLimiter(1, 1 / (limits.chat_per_second * SAFETY)))
+        self._chat_interval = 1 / limits.chat_per_second
+        self._last_answer: dict[int, float] = {}  # loop time each chat's latest call was answered
         self._busy: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
@@ -112,15 +115,28 @@ class OutboxSender:
 
     async def _deliver(self, item: OutboxItem) -> None:
         try:
-            async with self._per_chat[item.chat_id]:
-                await self._global_turn()
+            await self._turn(item.chat_id)
+            try:
                 await self._attempt(item)
+            finally:
+                self._answered(item.chat_id)
         except Exception:
             # Never lose the row: it stays `sending` and is resolved on the next start.
             log.exception("event=delivery_crashed outbox_id=%d chat_id=%d", item.id, item.chat_id)
         finally:
             self._busy.discard(item.chat_id)
             self._wake.set()
+
+    async def _turn(self, chat_id: int) -> None:
+        """Wait until this chat and then the bot may send; the call must follow at once."""
+        loop = asyncio.get_running_loop()
+        chat_wait = self._last_answer.get(chat_id, -self._chat_interval) + self._chat_interval - loop.time()
+        if chat_wait > 0:
+            await asyncio.sleep(chat_wait)
+        await self._global_turn()
+
+    def _answered(self, chat_id: int) -> None:
+        self._last_answer[chat_id] = asyncio.get_running_loop().time()
 
     async def _global_turn(self) -> None:
         # Real loop time, not the injected clock: this is an actual wait before calling Telegram again.
@@ -136,7 +152,8 @@ class OutboxSender:
             self.too_many_requests += 1
             self._paused_until = max(self._paused_until, asyncio.get_running_loop().time() + exc.retry_after)
             log.warning("event=telegram_429 chat_id=%d retry_after=%s", item.chat_id, exc.retry_after)
-            await self._outbox.retry_later(item, now + timedelta(seconds=exc.retry_after), "429 Too Many Requests")
+            # Due at once: the sender-wide pause above is what makes it wait.
+            await self._outbox.retry_later(item, now, "429 Too Many Requests")
         except TelegramForbiddenError as exc:
             dropped = await self._outbox.block_chat(item.chat_id, exc.message)
             log.warning("event=chat_blocked_bot chat_id=%d dropped=%d", item.chat_id, dropped)
@@ -182,18 +199,19 @@ class OutboxSender:
         skipped = 0
         while len(found) < len(sends) and skipped < MAX_PROBES_PAST_USER_MESSAGES:
             markup = await self._outgoing.markup_of(sends[len(found)])
-            async with self._per_chat[chat_id]:
-                await self._global_turn()
-                try:
-                    await self._outgoing.bot.edit_message_reply_markup(chat_id=chat_id, message_id=candidate, reply_markup=markup)
-                except TelegramBadRequest as exc:
-                    if "not modified" in exc.message:
-                        found.append(candidate)
-                    elif "can't be edited" in exc.message:
-                        skipped += 1  # the user's own message: keep looking past it
-                    else:
-                        break  # "message to edit not found": nothing more was delivered
+            await self._turn(chat_id)
+            try:
+                await self._outgoing.bot.edit_message_reply_markup(chat_id=chat_id, message_id=candidate, reply_markup=markup)
+            except TelegramBadRequest as exc:
+                self._answered(chat_id)
+                if "not modified" in exc.message:
+                    found.append(candidate)
+                elif "can't be edited" in exc.message:
+                    skipped += 1  # the user's own message: keep looking past it
                 else:
-                    found.append(candidate)  # delivered, and its keyboard now shows the current state
+                    break  # "message to edit not found": nothing more was delivered
+            else:
+                self._answered(chat_id)
+                found.append(candidate)  # delivered, and its keyboard now shows the current state
             candidate += 1
         return found

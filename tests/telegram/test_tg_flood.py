@@ -1,0 +1,42 @@
+"""A flood of cards with the emulator enforcing Telegram's limits (scaled 10× for speed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.emulator import BotApiEmulator, RateLimits
+from tests.conftest import Api
+from tests.telegram.conftest import telegram_settings
+
+SPEEDUP = 10
+TRADER_IDS = list(range(1001, 1041))  # 40 traders
+SIGNALS = 20
+
+
+async def test_800_cards_within_the_limits_in_order(emulator: BotApiEmulator, api_factory: Any, database_url: str) -> None:
+    emulator.set_limits(RateLimits(global_per_second=30, per_chat_per_second=1, speedup=SPEEDUP))
+    desk: Api = await api_factory(
+        telegram_settings(
+            database_url, emulator, traders=TRADER_IDS, viewers=[], admins=[],
+            rate_global_per_second=30 * SPEEDUP, rate_chat_per_second=1 * SPEEDUP,
+        )
+    )
+    ids = []
+    for i in range(SIGNALS):
+        status, _, body = await desk.post_signal(
+            {"instrument": "XAUUSD", "side": "buy", "price": 2400.5, "stop_loss": 2390, "take_profit": 2420,
+             "time": "2026-11-23T10:00:00Z", "version": i + 1}
+        )
+        assert status == 201
+        ids.append(body["id"].replace("-", "")[-8:])
+
+    total = SIGNALS * len(TRADER_IDS)
+    await emulator.wait_until(lambda: sum(len(emulator.messages(t)) for t in TRADER_IDS) >= total, timeout=60)
+
+    assert sum(len(emulator.messages(t)) for t in TRADER_IDS) == total  # all delivered, none twice
+    assert emulator.stats.too_many_requests == 0
+    assert emulator.stats.peak(window_seconds=1.0) <= 30  # emulated seconds: Telegram's own measure
+    for trader in TRADER_IDS:
+        assert emulator.stats.peak(window_seconds=1.0, chat_id=trader) <= 1
+        order = [next(s for s in ids if f"#{s}" in (m.text or "")) for m in emulator.messages(trader)]
+        assert order == ids, f"trader {trader} got cards out of order"
