@@ -18,7 +18,7 @@ import secrets
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from core.errors import AuthenticationFailed, AuthReason, FieldProblem, InvalidSignal, MalformedBody
@@ -192,24 +192,15 @@ class TickerMap:
 # --- what it means --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AlertSignal:
-    """An alert turned into the signed API's body, with what a response or log line may name."""
-
-    body: bytes
-    instrument: str
-    side: Side
-    bar_time: datetime
-
-
 class AlertTranslator:
-    """Turns an authenticated alert into the signed API's JSON body (field problems: InvalidSignal)."""
+    """Turns an authenticated alert into the signed API's JSON body (field problems: InvalidSignal), so the
+    same ingest service, rules and dedup apply to it."""
 
     def __init__(self, tickers: TickerMap, instruments: InstrumentTable) -> None:
         self._tickers = tickers
         self._instruments = instruments
 
-    def translate(self, alert: Mapping[str, Any]) -> AlertSignal:
+    def translate(self, alert: Mapping[str, Any]) -> bytes:
         problems: list[FieldProblem] = []
 
         def fail(field: str, reason: str) -> None:
@@ -229,13 +220,14 @@ class AlertTranslator:
         point = self._instruments.spec(instrument).point if instrument else None
         stop = _level(alert, "stop", price, side, point, toward_loss=True, fail=fail)
         target = _level(alert, "target", price, side, point, toward_loss=False, fail=fail)
-        payload = {"source": "tradingview", "ticker": _text(alert, "ticker", fail), "timenow": _text(alert, "timenow", fail)}
-        payload |= {k: v for k in ("interval", "comment") if (v := _text(alert, k, fail)) is not None}
+        extras = {k: v for k in ("interval", "comment") if (v := _text(alert, k, fail)) is not None}
         if problems:
             raise InvalidSignal(problems)
         assert instrument and side and price is not None and bar_time and stop is not None and target is not None
         stamp = format_timestamp(bar_time)
-        body = _json_object(
+        # The authenticator has checked timenow; the ticker resolved to an instrument, so both are text.
+        payload = {"source": "tradingview", "ticker": alert["ticker"], "timenow": alert["timenow"], **extras}
+        return _json_object(
             {
                 "instrument": instrument,
                 "side": side.value,
@@ -248,7 +240,6 @@ class AlertTranslator:
                 "payload": payload,
             }
         )
-        return AlertSignal(body, instrument, side, bar_time)
 
     def _instrument(self, ticker: Any, fail: Fail) -> str | None:
         if ticker in (None, ""):

@@ -36,8 +36,7 @@ async def post_alert(request: web.Request) -> web.Response:
     producer_id = request.match_info["producer_id"]
     intake.authenticator.authenticate(producer_id, alert, deps.clock.now())
     deps.rate_limiter.acquire(producer_id)
-    signal_in = intake.translator.translate(alert)
-    result = await deps.ingest.submit(producer_id, signal_in.body)
+    result = await deps.ingest.submit(producer_id, intake.translator.translate(alert))
     signal = result.signal
     deps.metrics.ingested.labels(signal.instrument, signal.side.value).inc()
     deps.metrics.ingest_seconds.observe(deps.clock.monotonic() - started)

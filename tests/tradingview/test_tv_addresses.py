@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from core.tradingview import TRADINGVIEW_WEBHOOK_IPS, ClientAddressPolicy
-from tests.conftest import Api
 from tests.tradingview.tv_alerts import TRADINGVIEW_IPS, alert_fields, send_like_tradingview, text_message, tv_settings
 
 

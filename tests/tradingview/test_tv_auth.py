@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import Api
 from tests.support import OTHER_PRODUCER_ID, rfc3339
 from tests.tradingview.tv_alerts import (
+    MESSAGE_SHAPES,
     OTHER_TOKEN,
     ROTATED_TOKEN,
     TOKEN,
@@ -21,24 +22,22 @@ from tests.tradingview.tv_alerts import (
     tv_settings,
 )
 
-FORMATS = {"json": json_message, "text": text_message}
 
-
-@pytest.mark.parametrize("shape", FORMATS)
+@pytest.mark.parametrize("shape", MESSAGE_SHAPES)
 async def test_wrong_token_is_401(tv_api: Api, shape: str) -> None:
     wrong = TOKEN[:-4] + "AAAA"
-    status, _, problem = await send_like_tradingview(tv_api, FORMATS[shape](alert_fields(tv_api, token=wrong)))
+    status, _, problem = await send_like_tradingview(tv_api, MESSAGE_SHAPES[shape](alert_fields(tv_api, token=wrong)))
     assert status == 401 and problem["type"] == "/problems/bad-token"
     assert problem["detail"] == "token does not match producer 'alpha'"
 
 
-@pytest.mark.parametrize("shape", FORMATS)
+@pytest.mark.parametrize("shape", MESSAGE_SHAPES)
 async def test_token_of_another_producer_is_401(tv_api: Api, shape: str) -> None:
-    status, _, problem = await send_like_tradingview(tv_api, FORMATS[shape](alert_fields(tv_api, token=OTHER_TOKEN)))
+    status, _, problem = await send_like_tradingview(tv_api, MESSAGE_SHAPES[shape](alert_fields(tv_api, token=OTHER_TOKEN)))
     assert status == 401 and problem["type"] == "/problems/bad-token"
     # ...and the other producer's own URL takes it.
     status, _, signal = await send_like_tradingview(
-        tv_api, FORMATS[shape](alert_fields(tv_api, token=OTHER_TOKEN)), producer_id=OTHER_PRODUCER_ID
+        tv_api, MESSAGE_SHAPES[shape](alert_fields(tv_api, token=OTHER_TOKEN)), producer_id=OTHER_PRODUCER_ID
     )
     assert status == 201 and signal["producer_id"] == OTHER_PRODUCER_ID
 

@@ -11,19 +11,17 @@ from tests.conftest import Api
 from tests.support import PRODUCER_ID
 from tests.tradingview.tv_alerts import (
     BAR_TIME,
+    MESSAGE_SHAPES,
     alert_fields,
-    json_message,
     send_like_tradingview,
     text_message,
     tv_settings,
 )
 
-FORMATS = {"json": json_message, "text": text_message}
 
-
-@pytest.mark.parametrize("shape", FORMATS)
+@pytest.mark.parametrize("shape", MESSAGE_SHAPES)
 async def test_alert_is_accepted_as_a_signal(tv_api: Api, shape: str) -> None:
-    status, headers, signal = await send_like_tradingview(tv_api, FORMATS[shape](alert_fields(tv_api)))
+    status, headers, signal = await send_like_tradingview(tv_api, MESSAGE_SHAPES[shape](alert_fields(tv_api)))
     assert status == 201, signal
     assert headers["Location"] == f"/api/v1/signals/{signal['id']}"
     assert signal["producer_id"] == PRODUCER_ID and signal["status"] == "new"
@@ -70,11 +68,11 @@ async def test_plot_values_with_float_noise_are_accepted(tv_api: Api) -> None:
     assert (signal["stop_loss"], signal["take_profit"]) == (2390.1234567890, 2420)
 
 
-@pytest.mark.parametrize("shape", FORMATS)
+@pytest.mark.parametrize("shape", MESSAGE_SHAPES)
 async def test_refired_alert_is_409_naming_the_original(tv_api: Api, shape: str) -> None:
-    _, _, original = await send_like_tradingview(tv_api, FORMATS[shape](alert_fields(tv_api)))
+    _, _, original = await send_like_tradingview(tv_api, MESSAGE_SHAPES[shape](alert_fields(tv_api)))
     tv_api.clock.advance(30)  # TradingView fires the same bar's alert again, with a fresh {{timenow}}
-    status, _, problem = await send_like_tradingview(tv_api, FORMATS[shape](alert_fields(tv_api)))
+    status, _, problem = await send_like_tradingview(tv_api, MESSAGE_SHAPES[shape](alert_fields(tv_api)))
     assert status == 409
     assert problem["type"] == "/problems/duplicate-signal"
     assert problem["existing_signal_id"] == original["id"] and original["id"] in problem["detail"]

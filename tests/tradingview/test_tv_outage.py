@@ -1,4 +1,4 @@
-"""Database down: an alert gets 503 with Retry-After, nothing is half-written, and the next one succeeds."""
+"""Database down: an alert gets 503 with Retry-After, nothing is half-written, and TradingView's resend succeeds."""
 
 from __future__ import annotations
 
@@ -20,10 +20,13 @@ async def test_database_outage_is_503_and_recovers(api_factory: Any, database_ur
     await proxy.start()
     api = await api_factory(tv_settings(url.set(port=proxy.port).render_as_string(hide_password=False)))
 
+    message = text_message(alert_fields(api))
     await proxy.cut()
-    status, headers, problem = await send_like_tradingview(api, text_message(alert_fields(api)))
+    status, headers, problem = await send_like_tradingview(api, message)
     assert status == 503 and headers["Retry-After"] == "5" and problem["type"] == "/problems/storage-unavailable"
 
     await proxy.start()
-    status, _, signal = await send_like_tradingview(api, text_message(alert_fields(api)))  # TradingView fires again
-    assert status == 201, signal  # the refused alert left nothing behind to collide with
+    api.clock.advance(5)  # TradingView resends a 5xx-answered alert, unchanged, after 5 s (up to 3 times)
+    status, _, signal = await send_like_tradingview(api, message)
+    assert status == 201, signal  # the refused attempt left nothing behind to collide with
+    assert (await send_like_tradingview(api, message))[0] == 409  # and a further resend cannot add a second

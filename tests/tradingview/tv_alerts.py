@@ -65,6 +65,10 @@ def json_message(fields: dict[str, Any]) -> str:
     return json.dumps(fields, indent=2)
 
 
+# The two shapes of alert message TradingView can send.
+MESSAGE_SHAPES = {"json": json_message, "text": text_message}
+
+
 async def send_like_tradingview(
     api: Api, message: str | bytes, *, producer_id: str = PRODUCER_ID, headers: dict[str, str] | None = None,
 ) -> tuple[int, dict[str, str], Any]:
