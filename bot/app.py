@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -16,15 +16,20 @@ from bot.config import Settings
 from bot.http.app import create_http_app
 from bot.http.deps import HttpDeps
 from bot.http.metrics import IngestMetrics
+from bot.jobs.scheduler import build_scheduler
+from bot.telegram.runtime import TelegramDesk, build_telegram, mount_webhook, running
 from core.clock import Clock, SystemClock
 from core.ingest import IngestPolicy, SignalIngestService
 from core.instruments import BUILTIN_INSTRUMENTS, InstrumentSpec, InstrumentTable
 from core.order_rules import OrderRules
 from core.producer_auth import Producer, ProducerAuthenticator
 from core.rate_limit import ProducerRateLimiter
+from core.signals import Signal
 from core.tradingview import AlertAuthenticator, AlertTranslator, ClientAddressPolicy, TickerMap, TradingViewIntake
 from storage import migrate
+from storage.batch_runner import BatchRunner, batch_runner_for
 from storage.database import create_engine
+from storage.desk_queries import SqlDeskQueries
 from storage.signal_store import SqlSignalStore
 
 log = logging.getLogger(__name__)
@@ -41,24 +46,46 @@ class Desk:
     store: SqlSignalStore
     http_app: web.Application
     registry: CollectorRegistry
+    queries: SqlDeskQueries
+    telegram: TelegramDesk | None  # None when no bot token is configured: the API runs alone
 
 
 @asynccontextmanager
 async def open_desk(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[Desk]:
     clock = clock or SystemClock()
-    engine = create_engine(settings.database.url)
-    try:
+    async with AsyncExitStack() as stack:  # closes in reverse: jobs, Telegram, writers, engine
+        engine = create_engine(settings.database.url)
+        stack.push_async_callback(engine.dispose)
         await _prepare_schema(engine, settings.database.auto_migrate)
         store = SqlSignalStore(engine)
         store.start()
-        try:
-            registry = CollectorRegistry()
-            http_app = create_http_app(_http_deps(settings, store, clock, registry))
-            yield Desk(settings, engine, store, http_app, registry)
-        finally:
-            await store.close()
-    finally:
-        await engine.dispose()
+        stack.push_async_callback(store.close)
+        runner = batch_runner_for(engine)
+        stack.push_async_callback(runner.close)
+        queries = SqlDeskQueries(engine)
+        telegram = _telegram(settings, runner, queries, clock)
+        registry = CollectorRegistry()
+        on_created = (lambda _signal: telegram.fanout.wake()) if telegram else (lambda _signal: None)
+        http_app = create_http_app(_http_deps(settings, store, clock, registry, on_created))
+        if telegram is not None:
+            if settings.telegram.mode == "webhook":
+                mount_webhook(telegram, http_app)
+            await stack.enter_async_context(running(telegram))
+            scheduler = build_scheduler(telegram.approvals, telegram.sender)
+            scheduler.start()
+            stack.callback(scheduler.shutdown, wait=False)
+        else:
+            log.warning("event=telegram_disabled reason=telegram.token is empty")
+        yield Desk(settings, engine, store, http_app, registry, queries, telegram)
+
+
+def _telegram(settings: Settings, runner: BatchRunner, queries: SqlDeskQueries, clock: Clock) -> TelegramDesk | None:
+    if not settings.telegram.token.get_secret_value():
+        return None
+    return build_telegram(
+        settings.telegram, runner=runner, queries=queries, clock=clock, instruments=instrument_table(settings),
+        approval_ttl=timedelta(minutes=settings.signals.approval_ttl_minutes),
+    )
 
 
 @asynccontextmanager
@@ -94,7 +121,9 @@ def tradingview_intake(settings: Settings) -> TradingViewIntake:
     )
 
 
-def _http_deps(settings: Settings, store: SqlSignalStore, clock: Clock, registry: CollectorRegistry) -> HttpDeps:
+def _http_deps(
+    settings: Settings, store: SqlSignalStore, clock: Clock, registry: CollectorRegistry, on_created: Callable[[Signal], None]
+) -> HttpDeps:
     sig = settings.signals
     producers = {
         p.id: Producer(p.id, tuple(s.get_secret_value() for s in p.secrets)) for p in settings.producers
@@ -109,7 +138,7 @@ def _http_deps(settings: Settings, store: SqlSignalStore, clock: Clock, registry
         dedup_window=timedelta(seconds=sig.dedup_window_seconds),
     )
     return HttpDeps(
-        ingest=SignalIngestService(store, clock, instrument_table(settings), rules, policy),
+        ingest=SignalIngestService(store, clock, instrument_table(settings), rules, policy, on_created),
         store=store,
         authenticator=ProducerAuthenticator(producers, clock, timedelta(seconds=sig.max_clock_skew_seconds)),
         rate_limiter=ProducerRateLimiter(sig.rate_per_second, sig.rate_burst, clock),

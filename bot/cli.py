@@ -67,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     upgrade.add_argument("--config", type=Path, metavar="PATH")
     upgrade.set_defaults(run=_db_upgrade)
 
+    audit = sub.add_parser("audit", help="The tamper-evident audit trail.").add_subparsers(title="audit commands", metavar="COMMAND")
+    verify = audit.add_parser("verify", help="Check every link of the audit chain; exit 1 at the first broken entry.")
+    verify.add_argument("--config", type=Path, metavar="PATH")
+    verify.set_defaults(run=_audit_verify)
+
     send = command("send-signal", "Send one signed signal to a SignalDesk API and print the result.", _send_signal, config=False)
     send.add_argument("--url", required=True, help="base URL of the desk, e.g. http://127.0.0.1:8080")
     send.add_argument("--producer-id", required=True)
@@ -117,6 +122,32 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     except (SQLAlchemyError, OSError) as exc:
         return _fail(f"cannot reach database.url: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
     print(f"database schema is at revision {revision}")
+    return 0
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    from core.audit import AuditEntry, verify_chain
+    from storage.database import create_engine
+    from storage.desk_queries import SqlDeskQueries
+
+    settings = _settings(args)
+
+    async def read() -> list[AuditEntry]:
+        engine = create_engine(settings.database.url)
+        try:
+            return await SqlDeskQueries(engine).audit_chain()
+        finally:
+            await engine.dispose()
+
+    try:
+        entries = asyncio.run(read())
+    except (SQLAlchemyError, OSError) as exc:
+        return _fail(f"cannot read the audit log: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+    checked, broken = verify_chain(entries)
+    if broken is not None:
+        print(f"audit chain BROKEN at entry #{broken.seq}: {broken.reason} ({checked} entries read)")
+        return 1
+    print(f"audit chain OK: {checked} entries, every link verified")
     return 0
 
 

@@ -39,6 +39,9 @@ class TelegramSettings(_Section):
     admins: list[int] = []
     viewers: list[int] = []
     ops_chat_id: int = 0
+    consent_version: str = "1"
+    rate_global_per_second: Annotated[float, Field(gt=0)] = 30
+    rate_chat_per_second: Annotated[float, Field(gt=0)] = 1
 
 
 class ProducerSettings(_Section):

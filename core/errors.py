@@ -74,6 +74,20 @@ class AuthReason:
     STALE_TIMESTAMP = "stale_timestamp"
 
 
+class NotAuthorized(SignalDeskError):
+    """The user may not do this (not a trader, not an admin)."""
+
+
+class AlreadyDecided(SignalDeskError):
+    def __init__(self, decision: str) -> None:
+        self.decision = decision
+        super().__init__(f"already decided: {decision}")
+
+
+class DecisionClosed(SignalDeskError):
+    """The signal can no longer be decided (expired, or its status moved on)."""
+
+
 class OrderRefused(SignalDeskError):
     """No order can be built for this signal on this account under the rules (stop, reward:risk, size)."""
 

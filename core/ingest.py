@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -13,7 +14,7 @@ from core.instruments import InstrumentTable
 from core.order_rules import OrderRules, check_order_constraints
 from core.ports import SignalStore
 from core.signal_body import parse_signal_body
-from core.signals import IngestResult, NewSignal
+from core.signals import IngestResult, NewSignal, Signal
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class SignalIngestService:
         instruments: InstrumentTable,
         rules: OrderRules,
         policy: IngestPolicy,
+        on_created: Callable[[Signal], None] = lambda signal: None,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -37,6 +39,7 @@ class SignalIngestService:
         self._rules = rules
         self._policy = policy
         self._ids = SignalIdFactory()
+        self._on_created = on_created  # told after commit, e.g. to fan out cards at once
 
     async def submit(
         self, producer_id: str, body: bytes, *, idempotency_key: str | None = None, signature: str | None = None
@@ -49,7 +52,7 @@ class SignalIngestService:
         )
         if problems:
             raise InvalidSignal(problems)
-        return await self._store.add(
+        result = await self._store.add(
             NewSignal(
                 id=self._ids.new_id(now),
                 producer_id=producer_id,
@@ -62,3 +65,6 @@ class SignalIngestService:
                 idempotency_key=idempotency_key,
             )
         )
+        if result.created:
+            self._on_created(result.signal)
+        return result
