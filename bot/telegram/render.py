@@ -65,7 +65,7 @@ def _status(view: CardView, ttl: timedelta) -> tuple[str, bool]:
         return f"Status: {status.value}.", False
     if not view.buttons:
         return f"Status: {status.value}.", False
-    return "Approve to place an order on your account.", True
+    return "Approve or reject this signal.", True
 
 
 def render_signal_line(s: Signal) -> str:

@@ -121,8 +121,10 @@ def test_demo_runs_offline_and_tells_the_story() -> None:
     result = run_cli("demo")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "accepted HTTP 201" in out
-    assert "refused  HTTP 409" in out and "refused  HTTP 401" in out and "refused  HTTP 422" in out
+    assert out.count("accepted as signal") == 2
+    assert "refused, HTTP 409" in out and "refused, HTTP 401" in out and "refused, HTTP 422" in out
+    assert "Approved by you." in out and "Rejected by you." in out and "Already decided: reject." in out
+    assert "Database: up" in out
     assert "Traceback" not in result.stderr
 
 

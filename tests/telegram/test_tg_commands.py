@@ -22,9 +22,11 @@ async def test_start_tells_a_stranger_their_id_and_how_to_join(desk: Api, emulat
     assert "telegram.traders" in reply
 
 
-async def test_start_tells_a_trader_their_role_and_commands(desk: Api, emulator: BotApiEmulator) -> None:
-    reply = await _reply(emulator, TRADERS[0], "/start")
-    assert "your role: trader" in reply and "/signals" in reply and "/status" not in reply
+async def test_start_tells_a_trader_their_role_and_help_lists_their_commands(desk: Api, emulator: BotApiEmulator) -> None:
+    assert "your role: trader" in await _reply(emulator, TRADERS[0], "/start")
+    reply = await _reply(emulator, TRADERS[0], "/help")
+    assert "/signals" in reply and "/close — close a position: /close <id>" in reply and "/status" not in reply
+    assert "/status" in await _reply(emulator, ADMIN, "/help")
 
 
 async def test_commands_are_registered_with_telegram(desk: Api, emulator: BotApiEmulator) -> None:

@@ -10,7 +10,7 @@ from bot.telegram.sender import OutboxSender
 from core.approvals import ApprovalService, Decision
 from core.errors import AlreadyDecided, DecisionClosed, NotAuthorized, SignalNotFound
 
-_DONE = {Decision.APPROVE: "Approved. An order will be placed on your account.", Decision.REJECT: "Rejected."}
+_DONE = {Decision.APPROVE: "Approved.", Decision.REJECT: "Rejected."}
 
 
 async def decide(callback: CallbackQuery, callback_data: DecisionCallback, approvals: ApprovalService, sender: OutboxSender) -> None:

@@ -23,7 +23,7 @@ async def start(message: Message, user_roles: frozenset[Role], replies: Replies,
         )
     else:
         role_names = ", ".join(sorted(role.value for role in user_roles))
-        text = f"SignalDesk. Your Telegram user id is <code>{user_id}</code>; your role: {role_names}.\n\n{help_text(user_roles)}"
+        text = f"SignalDesk. Your Telegram user id is <code>{user_id}</code>; your role: {role_names}. Send /help for the commands."
     await replies.send(message.chat.id, text)
 
 
