@@ -8,7 +8,7 @@ only a thread too, with one hop per call), on PostgreSQL through `run_sync` on t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol, TypeVar
 
@@ -22,7 +22,11 @@ Result = TypeVar("Result")
 
 
 class BatchRunner(Protocol):
-    async def run(self, work: Callable[[Connection], Result]) -> Result:
+    # True when work handed over is run one at a time in the order given: more can then be handed over
+    # before the previous work returns, without two transactions ever running at once.
+    in_order: bool
+
+    def run(self, work: Callable[[Connection], Result]) -> Awaitable[Result]:
         """Run `work` inside one transaction that commits when it returns and rolls back if it raises."""
         ...
 
@@ -30,14 +34,17 @@ class BatchRunner(Protocol):
 
 
 class SqliteThreadRunner:
+    in_order = True
+
     def __init__(self, async_engine: AsyncEngine) -> None:
         url = async_engine.url.set(drivername="sqlite+pysqlite")
         self._engine: Engine = create_engine(url)
         event.listen(self._engine, "connect", sqlite_pragmas)
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
 
-    async def run(self, work: Callable[[Connection], Result]) -> Result:
-        return await asyncio.get_running_loop().run_in_executor(self._thread, self._transaction, work)
+    def run(self, work: Callable[[Connection], Result]) -> asyncio.Future[Result]:
+        # A plain function, not a coroutine: the thread has the work before the caller first awaits.
+        return asyncio.get_running_loop().run_in_executor(self._thread, self._transaction, work)
 
     def _transaction(self, work: Callable[[Connection], Result]) -> Result:
         with self._engine.begin() as conn:
@@ -49,6 +56,8 @@ class SqliteThreadRunner:
 
 
 class AsyncConnectionRunner:
+    in_order = False
+
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import datetime
 
 from sqlalchemy import delete, or_, select, text, tuple_
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.errors import DuplicateSignal, IdempotencyConflict, StorageUnavailable
@@ -17,8 +16,16 @@ from core.signals import IngestResult, NewSignal, Signal, SignalStatus
 from storage.batch_runner import batch_runner_for
 from storage.group_commit import GroupCommitter
 from storage.models import SignalDedupKeyRow, SignalRow
-from storage.signal_rows import row_values, signal_from_new, signal_from_row
-from storage.upsert import insert_for
+from storage.signal_rows import (
+    CLAIM_COLUMNS,
+    DEDUP_KEYS,
+    SIGNAL_COLUMNS,
+    SIGNALS,
+    DriverInsert,
+    SignalEncoder,
+    signal_from_new,
+    signal_from_row,
+)
 
 Outcome = IngestResult | Exception
 _DEDUP_KEY = (SignalDedupKeyRow.producer_id, SignalDedupKeyRow.instrument, SignalDedupKeyRow.time, SignalDedupKeyRow.version)
@@ -29,7 +36,7 @@ class SqlSignalStore:
         self._engine = engine
         self._runner = batch_runner_for(engine)
         self._committer: GroupCommitter[NewSignal, IngestResult] = GroupCommitter(
-            self._write_batch, max_batch=max_batch, timeout_seconds=write_timeout_seconds
+            self._runner, SignalBatchWriter().write, max_batch=max_batch, timeout_seconds=write_timeout_seconds
         )
 
     def start(self) -> None:
@@ -76,18 +83,45 @@ class SqlSignalStore:
     def _reading(self) -> _ReadConnection:
         return _ReadConnection(self._engine)
 
-    async def _write_batch(self, batch: Sequence[NewSignal]) -> list[Outcome]:
-        return await self._runner.run(lambda conn: write_batch(conn, batch))
+
+class SignalBatchWriter:
+    """Stores a batch in the caller's transaction: one outcome per signal, in order.
+
+    Without duplicates a round costs two statements: one upsert claiming every dedup key and one insert
+    of every row, whose row counts alone say that nothing conflicted. Conflicts are rare; they take the
+    portable SQLAlchemy Core path that finds out what each signal collided with."""
+
+    def __init__(self) -> None:
+        self._sql: _BatchSql | None = None
+
+    def write(self, conn: Connection, batch: Sequence[NewSignal]) -> list[Outcome]:
+        if self._sql is None or self._sql.dialect is not conn.dialect:
+            self._sql = _BatchSql(conn.dialect)
+        outcomes: dict[str, Outcome] = {}
+        # Signals that share a key go in separate rounds, so each upsert sees at most one claimant
+        # per key and the later claimant sees the earlier one's row.
+        for round_ in _rounds(batch):
+            _write_round(conn, self._sql, round_, outcomes)
+        return [outcomes[s.id] for s in batch]
 
 
-def write_batch(conn: Connection, batch: Sequence[NewSignal]) -> list[Outcome]:
-    """Store a batch in the caller's transaction: one outcome per signal, in order."""
-    outcomes: dict[str, Outcome] = {}
-    # Signals that share a key go in separate rounds, so each upsert sees at most one claimant
-    # per key and the later claimant sees the earlier one's row.
-    for round_ in _rounds(batch):
-        _write_round(conn, round_, outcomes)
-    return [outcomes[s.id] for s in batch]
+class _BatchSql:
+    """The two statements of a round, as driver SQL for one dialect."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self.encoder = SignalEncoder(dialect)
+        q = dialect.identifier_preparer
+        key = ", ".join(q.format_column(c) for c in DEDUP_KEYS.primary_key.columns)
+        take_over = ", ".join(f"{q.format_column(DEDUP_KEYS.c[c])} = excluded.{q.format_column(DEDUP_KEYS.c[c])}"
+                              for c in ("signal_id", "claimed_at", "expires_at"))
+        expires, claimed = q.format_column(DEDUP_KEYS.c.expires_at), q.format_column(DEDUP_KEYS.c.claimed_at)
+        self.claim = DriverInsert(
+            DEDUP_KEYS, CLAIM_COLUMNS, dialect,
+            # Only an expired claim may be taken over; a live one means this signal is a duplicate.
+            f"ON CONFLICT ({key}) DO UPDATE SET {take_over} WHERE {q.format_table(DEDUP_KEYS)}.{expires} <= excluded.{claimed}",
+        )
+        self.insert = DriverInsert(SIGNALS, SIGNAL_COLUMNS, dialect, "ON CONFLICT DO NOTHING")
 
 
 class _ReadConnection:
@@ -135,19 +169,23 @@ def _rounds(batch: Sequence[NewSignal]) -> list[list[NewSignal]]:
     return [members for members, _ in rounds]
 
 
-def _write_round(conn: Connection, signals: list[NewSignal], outcomes: dict[str, Outcome]) -> None:
+def _write_round(conn: Connection, sql: _BatchSql, signals: list[NewSignal], outcomes: dict[str, Outcome]) -> None:
     # An idempotent retry needs no look-up of its own: it collides with its original's dedup claim or
     # unique key below, and the conflict classification answers it with the original.
-    claimed = _claim_dedup_keys(conn, signals)
-    losers = [s for s in signals if s.id not in claimed]
-    if losers:
-        _refuse_window_duplicates(conn, losers, outcomes)
-    winners = [s for s in signals if s.id in claimed]
+    rows = [sql.encoder.rows(s) for s in signals]
+    if sql.claim.execute(conn, [claim for _, claim in rows]) == len(signals):
+        winners, winner_rows = signals, [row for row, _ in rows]
+    else:
+        claimed = _present(conn, DEDUP_KEYS.c.signal_id, [s.id for s in signals])
+        _refuse_window_duplicates(conn, [s for s in signals if s.id not in claimed], outcomes)
+        picked = [(s, row) for s, (row, _) in zip(signals, rows, strict=True) if s.id in claimed]
+        winners, winner_rows = [s for s, _ in picked], [row for _, row in picked]
     if not winners:
         return
-    table = SignalRow.__table__
-    stmt = insert_for(conn, table).on_conflict_do_nothing().returning(table.c.id)
-    inserted = set((conn.execute(stmt, [row_values(s) for s in winners])).scalars())
+    if sql.insert.execute(conn, winner_rows) == len(winners):
+        inserted = {s.id for s in winners}
+    else:
+        inserted = _present(conn, SIGNALS.c.id, [s.id for s in winners])
     for s in winners:
         if s.id in inserted:
             outcomes[s.id] = IngestResult(signal_from_new(s), created=True)
@@ -162,38 +200,20 @@ def _write_round(conn: Connection, signals: list[NewSignal], outcomes: dict[str,
             outcomes[s.id] = outcome
 
 
+def _present(conn: Connection, column: object, signal_ids: list[str]) -> set[str]:
+    """Which of these (fresh, unique) signal ids this round managed to write into `column`'s table."""
+    return set(conn.execute(select(column).where(column.in_(signal_ids))).scalars())  # type: ignore[attr-defined]
+
+
 def _idempotent_answer(row: SignalRow, s: NewSignal) -> Outcome:
     if row.request_digest == s.request_digest:
         return IngestResult(signal_from_row(row), created=False)
     return IdempotencyConflict(row.id)
 
 
-def _claim_dedup_keys(conn: Connection, signals: list[NewSignal]) -> set[str]:
-    table = SignalDedupKeyRow.__table__
-    stmt = insert_for(conn, table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[c.key for c in _DEDUP_KEY],
-        set_={"signal_id": stmt.excluded.signal_id, "claimed_at": stmt.excluded.claimed_at, "expires_at": stmt.excluded.expires_at},
-        # Only an expired claim may be taken over; a live one means this signal is a duplicate.
-        where=table.c.expires_at <= stmt.excluded.claimed_at,
-    ).returning(table.c.signal_id)
-    rows = [
-        {
-            "producer_id": s.producer_id,
-            "instrument": s.draft.instrument,
-            "time": s.draft.time,
-            "version": s.draft.version,
-            "signal_id": s.id,
-            "claimed_at": s.created_at,
-            "expires_at": s.dedup_expires_at,
-        }
-        for s in signals
-    ]
-    # executemany with RETURNING: SQLAlchemy batches it into multi-row INSERTs from one cached compilation.
-    return set((conn.execute(stmt, rows)).scalars())
-
-
 def _refuse_window_duplicates(conn: Connection, losers: list[NewSignal], outcomes: dict[str, Outcome]) -> None:
+    if not losers:
+        return
     by_key = {(s.producer_id, s.draft.instrument, s.draft.time, s.draft.version): s for s in losers}
     rows = (conn.execute(select(*_DEDUP_KEY, SignalDedupKeyRow.signal_id).where(tuple_(*_DEDUP_KEY).in_(list(by_key))))).all()
     existing = {tuple(r[:4]): r.signal_id for r in rows}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal
 from typing import Any
@@ -18,6 +19,9 @@ MAX_PAGE = 200
 DEFAULT_PAGE = 50
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,128}")
 _CURSOR = re.compile(r"[0-9a-f-]{36}")
+_ENCODER = json.JSONEncoder(check_circular=False)
+_string = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]  # the C one json.dumps uses
+_JSON = "application/json"
 
 
 def signal_json(signal: Signal) -> dict[str, Any]:
@@ -39,25 +43,40 @@ def signal_json(signal: Signal) -> dict[str, Any]:
     }
 
 
+def signal_body(signal: Signal) -> bytes:
+    """`signal_json(signal)` as JSON bytes, written directly: every accepted signal is answered with it."""
+    external_id = "null" if signal.external_id is None else _string(signal.external_id)
+    payload = "null" if signal.payload is None else _ENCODER.encode(signal.payload)
+    return (
+        f'{{"id":{_string(signal.id)},"producer_id":{_string(signal.producer_id)},"status":"{signal.status.value}",'
+        f'"instrument":{_string(signal.instrument)},"side":"{signal.side.value}","price":{_number(signal.price)!r},'
+        f'"stop_loss":{_number(signal.stop_loss)!r},"take_profit":{_number(signal.take_profit)!r},'
+        f'"time":"{_rfc3339(signal.time)}","version":{signal.version!r},"external_id":{external_id},"payload":{payload},'
+        f'"created_at":"{_rfc3339(signal.created_at)}","updated_at":"{_rfc3339(signal.updated_at)}"}}'
+    ).encode()
+
+
+def signal_response(signal: Signal, status: int = 200, *, with_location: bool = False) -> web.Response:
+    headers = {"Location": f"/api/v1/signals/{signal.id}"} if with_location else None
+    return web.Response(body=signal_body(signal), status=status, headers=headers, content_type=_JSON, charset="utf-8")
+
+
 async def post_signal(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     started = deps.clock.monotonic()
     require_json(request)
     body = await read_bounded_body(request, deps.max_body_bytes)
     producer_id = _authenticate(deps, request, body)
-    key = request.headers.get("X-Idempotency-Key")
+    headers = request.headers
+    key = headers.get("X-Idempotency-Key")
     if key is not None and not _IDEMPOTENCY_KEY.fullmatch(key):
         raise HttpProblem(400, "bad-idempotency-key", "Bad idempotency key", "X-Idempotency-Key must be 1 to 128 visible ASCII characters")
-    result = await deps.ingest.submit(producer_id, body, idempotency_key=key, signature=request.headers.get("X-Signature"))
+    result = await deps.ingest.submit(producer_id, body, idempotency_key=key, signature=headers.get("X-Signature"))
     signal = result.signal
     if result.created:
         deps.metrics.ingested.labels(signal.instrument, signal.side.value).inc()
         deps.metrics.ingest_seconds.observe(deps.clock.monotonic() - started)
-    return web.json_response(
-        signal_json(signal),
-        status=201 if result.created else 200,
-        headers={"Location": f"/api/v1/signals/{signal.id}"},
-    )
+    return signal_response(signal, 201 if result.created else 200, with_location=True)
 
 
 async def get_signal(request: web.Request) -> web.Response:
@@ -68,7 +87,7 @@ async def get_signal(request: web.Request) -> web.Response:
     if signal is None or signal.producer_id != producer_id:
         # Another producer's signal is reported exactly like a missing one: ids reveal nothing.
         raise SignalNotFound(f"no signal {signal_id[:64]!r} for producer {producer_id!r}")
-    return web.json_response(signal_json(signal))
+    return signal_response(signal)
 
 
 async def list_signals(request: web.Request) -> web.Response:
@@ -90,7 +109,9 @@ async def list_signals(request: web.Request) -> web.Response:
     page = await deps.store.list(
         producer_id, status=status, instrument=query.get("instrument"), limit=limit or DEFAULT_PAGE, cursor=cursor
     )
-    return web.json_response({"signals": [signal_json(s) for s in page.signals], "next_cursor": page.next_cursor})
+    next_cursor = "null" if page.next_cursor is None else _string(page.next_cursor)
+    body = b'{"signals":[' + b",".join(signal_body(s) for s in page.signals) + b'],"next_cursor":' + next_cursor.encode() + b"}"
+    return web.Response(body=body, content_type=_JSON, charset="utf-8")
 
 
 def _authenticate(deps: HttpDeps, request: web.Request, body: bytes) -> str:
