@@ -35,8 +35,9 @@ class CardFanout:
                 await self._fan_out_all()
             except Exception:  # the database may be down: try again on the next wake or tick
                 log.exception("event=fanout_failed")
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+            try:  # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
+                async with asyncio.timeout(1.0):
+                    await self._wake.wait()
             except TimeoutError:
                 pass
 

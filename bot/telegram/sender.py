@@ -39,7 +39,7 @@ from storage.outbox_queue import SENDING_INTENTS
 from storage.outbox_store import OutboxItem, SqlOutbox
 
 log = logging.getLogger(__name__)
-SAFETY = 0.97  # stay just under the bot-wide limit: clocks on both sides differ slightly
+SAFETY = 0.99  # just under the bot-wide limit; aiolimiter wakes ~1 ms late per token, which adds margin
 MAX_BACKOFF_SECONDS = 30.0
 MAX_PROBES_PAST_USER_MESSAGES = 20
 TRANSIENT = (TelegramNetworkError, TelegramServerError, aiohttp.ClientError, TimeoutError)
@@ -94,8 +94,9 @@ class OutboxSender:
             while True:
                 self._wake.clear()
                 await self._dispatch_ready()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=0.5)
+                try:  # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
+                    async with asyncio.timeout(0.5):
+                        await self._wake.wait()
                 except TimeoutError:
                     pass  # periodic look: retries whose backoff has passed
         finally:

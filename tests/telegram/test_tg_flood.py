@@ -18,7 +18,9 @@ async def test_800_cards_within_the_limits_in_order(emulator: BotApiEmulator, ap
     desk: Api = await api_factory(
         telegram_settings(
             database_url, emulator, traders=TRADER_IDS, viewers=[], admins=[],
-            rate_global_per_second=30 * SPEEDUP, rate_chat_per_second=1 * SPEEDUP,
+            # The desk aims at 29/s against the emulator's 30: at 10x speed a millisecond of jitter is 10x
+            # larger against the spacing than it is at Telegram's real pace, where 30 holds (see benchmarks/telegram.py).
+            rate_global_per_second=29 * SPEEDUP, rate_chat_per_second=1 * SPEEDUP,
         )
     )
     ids = []
