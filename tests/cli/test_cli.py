@@ -33,7 +33,7 @@ def write_config(path: Path, db: Path, port: int = 0) -> Path:
 def test_help_lists_every_command() -> None:
     result = run_cli("--help")
     assert result.returncode == 0
-    for command in ("serve", "demo", "config", "db", "send-signal"):
+    for command in ("serve", "demo", "config", "db", "audit", "send-signal", "tradingview"):
         assert command in result.stdout
 
 
