@@ -9,15 +9,18 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
 from bot.tradingview_cli import add_tradingview_commands
 
 EXIT_CONFIG = 2
+T = TypeVar("T")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return args.run(args)
+    except DatabaseUnreachable as exc:
+        return _fail(str(exc))
     except ConfigError as exc:
         print("signaldesk: invalid configuration:", file=sys.stderr)
         for line in exc.lines:
@@ -103,46 +108,45 @@ def _config_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _db_upgrade(args: argparse.Namespace) -> int:
-    from storage import migrate
+def _with_database(args: argparse.Namespace, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    """Run `work` on an engine for database.url, closed afterwards; DatabaseUnreachable names the cause."""
     from storage.database import create_engine
 
     settings = _settings(args)
 
-    async def run() -> str | None:
+    async def run() -> T:
         engine = create_engine(settings.database.url)
         try:
-            await migrate.upgrade(engine)
-            return await migrate.current_revision(engine)
+            return await work(engine)
         finally:
             await engine.dispose()
 
     try:
-        revision = asyncio.run(run())
+        return asyncio.run(run())
     except (SQLAlchemyError, OSError) as exc:
-        return _fail(f"cannot reach database.url: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
-    print(f"database schema is at revision {revision}")
+        raise DatabaseUnreachable(f"cannot reach database.url: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from None
+
+
+class DatabaseUnreachable(Exception):
+    pass
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from storage import migrate
+
+    async def upgrade(engine: AsyncEngine) -> str | None:
+        await migrate.upgrade(engine)
+        return await migrate.current_revision(engine)
+
+    print(f"database schema is at revision {_with_database(args, upgrade)}")
     return 0
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
-    from core.audit import AuditEntry, verify_chain
-    from storage.database import create_engine
+    from core.audit import verify_chain
     from storage.desk_queries import SqlDeskQueries
 
-    settings = _settings(args)
-
-    async def read() -> list[AuditEntry]:
-        engine = create_engine(settings.database.url)
-        try:
-            return await SqlDeskQueries(engine).audit_chain()
-        finally:
-            await engine.dispose()
-
-    try:
-        entries = asyncio.run(read())
-    except (SQLAlchemyError, OSError) as exc:
-        return _fail(f"cannot read the audit log: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+    entries = _with_database(args, lambda engine: SqlDeskQueries(engine).audit_chain())
     checked, broken = verify_chain(entries)
     if broken is not None:
         print(f"audit chain BROKEN at entry #{broken.seq}: {broken.reason} ({checked} entries read)")

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import aiohttp
 
+from tests.processes import run_cli, served_url, start_serve
 from tests.support import SECRET, SignedHeaders, encode, rfc3339, signal_body
 
-CLI = [sys.executable, "-m", "bot.cli"]
-
-
-def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=60, env={**os.environ, **(env or {})}, cwd=cwd)
 
 
 def write_config(path: Path, db: Path, port: int = 0) -> Path:
@@ -82,9 +75,9 @@ def test_serve_refuses_an_outdated_schema_when_auto_migrate_is_off(tmp_path: Pat
 
 async def test_serve_accepts_signals_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     config = write_config(tmp_path / "c.toml", tmp_path / "x.db")
-    process = await asyncio.create_subprocess_exec(*CLI, "serve", "--config", str(config), stderr=asyncio.subprocess.PIPE)
+    process = await start_serve("--config", str(config))
     try:
-        url = await _served_url(process)
+        url = await served_url(process)
         raw = encode(signal_body(time=rfc3339(_now())))
         async with aiohttp.ClientSession() as session:
             headers = SignedHeaders().build("POST", "/api/v1/signals", raw, rfc3339(_now()))
@@ -99,9 +92,9 @@ async def test_serve_accepts_signals_and_stops_cleanly_on_sigterm(tmp_path: Path
 
 async def test_send_signal_prints_the_created_signal_then_the_problem(tmp_path: Path) -> None:
     config = write_config(tmp_path / "c.toml", tmp_path / "x.db")
-    process = await asyncio.create_subprocess_exec(*CLI, "serve", "--config", str(config), stderr=asyncio.subprocess.PIPE)
+    process = await start_serve("--config", str(config))
     try:
-        url = await _served_url(process)
+        url = await served_url(process)
         args = ["send-signal", "--url", url, "--producer-id", "alpha", "--secret-env", "ALPHA_SECRET",
                 "--instrument", "XAUUSD", "--side", "buy", "--price", "2400.50", "--stop-loss", "2390",
                 "--take-profit", "2420", "--external-id", "cli-1"]
@@ -126,15 +119,6 @@ def test_demo_runs_offline_and_tells_the_story() -> None:
     assert "Approved by you." in out and "Rejected by you." in out and "Already decided: reject." in out
     assert "Database: up" in out
     assert "Traceback" not in result.stderr
-
-
-async def _served_url(process: asyncio.subprocess.Process) -> str:
-    assert process.stderr is not None
-    while True:
-        line = (await asyncio.wait_for(process.stderr.readline(), 30)).decode()
-        assert line, "serve exited before it was ready"
-        if match := re.search(r"on (http://\S+)", line):
-            return match.group(1)
 
 
 def _now():

@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from bot.emulator import BotApiEmulator
 from storage.database import create_engine
-from tests.cli.test_cli import run_cli
+from tests.processes import run_cli
 from tests.conftest import Api
 from tests.telegram.conftest import TRADERS, card_for, current, post_signal
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import signal
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ import pytest
 
 from bot.app import open_desk, serve_http
 from bot.emulator import BotApiEmulator, EmulatorState, RateLimits
+from tests.processes import served_url, start_serve
 from tests.support import FakeClock, SignedHeaders, encode, rfc3339, signal_body
 from tests.telegram.conftest import TRADERS, card_for, telegram_settings
 
@@ -92,8 +91,8 @@ async def test_sigkill_while_cards_are_in_the_outbox_then_restart_delivers_each_
     def now() -> datetime:
         return datetime.now(UTC)
 
-    first = await _start(env)
-    url = await _served_url(first)
+    first = await start_serve(env=env)
+    url = await served_url(first)
     signals = [await _post(url, now, version=i + 1, external_id=f"k-{i}") for i in range(12)]
     total = len(signals) * len(traders)
     # Kill once about a third has gone out: the rest is in the outbox, some of it mid-delivery.
@@ -103,9 +102,9 @@ async def test_sigkill_while_cards_are_in_the_outbox_then_restart_delivers_each_
     delivered_at_kill = sum(len(emulator.messages(t)) for t in traders)
     assert delivered_at_kill < total, "everything went out before the kill: nothing was tested"
 
-    second = await _start(env)
+    second = await start_serve(env=env)
     try:
-        url = await _served_url(second)
+        url = await served_url(second)
         # Each chat is strictly ordered: when this last card arrives everywhere, everything before it
         # has been resolved, and a duplicate would already have landed.
         sentinel = await _post(url, now, version=99, external_id="sentinel")
@@ -116,24 +115,3 @@ async def test_sigkill_while_cards_are_in_the_outbox_then_restart_delivers_each_
         await asyncio.wait_for(second.wait(), 30)
     for trader in traders:
         assert [_cards(emulator, trader, s) for s in signals] == [1] * len(signals), f"trader {trader}"
-
-
-async def _start(env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "serve", env=env, stderr=asyncio.subprocess.PIPE
-    )
-
-
-async def _served_url(process: asyncio.subprocess.Process) -> str:
-    assert process.stderr is not None
-    while True:
-        line = (await asyncio.wait_for(process.stderr.readline(), 30)).decode()
-        assert line, "serve exited before it was ready"
-        if match := re.search(r"on (http://\S+)", line):
-            asyncio.get_running_loop().create_task(_drain(process.stderr))
-            return match.group(1)
-
-
-async def _drain(stream: asyncio.StreamReader) -> None:
-    while await stream.readline():
-        pass
