@@ -152,3 +152,106 @@ class TelegramChatRow(Base):
     last_message_id: Mapped[int] = mapped_column(BigInteger, default=0)
     blocked: Mapped[bool] = mapped_column(Boolean, default=False)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# --- The paper broker's book (storage/trade_store.py). Each table has an integer `seq` so that lists
+# come back in the order rows were written, as the in-memory store answers, even when times tie.
+
+
+class TradeAccountRow(Base):
+    __tablename__ = "trade_accounts"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    starting_balance: Mapped[Decimal] = mapped_column(Money())
+    # Changed only by increments (balance = balance + pnl) in the same transaction as the close.
+    balance: Mapped[Decimal] = mapped_column(Money())
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TradeOrderRow(Base):
+    __tablename__ = "trade_orders"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(64))
+    account_id: Mapped[str] = mapped_column(String(64))
+    signal_id: Mapped[str] = mapped_column(String(36))
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    instrument: Mapped[str] = mapped_column(String(20))
+    side: Mapped[str] = mapped_column(String(4))
+    volume: Mapped[Decimal] = mapped_column(Money())
+    entry: Mapped[Decimal] = mapped_column(Money())
+    stop_loss: Mapped[Decimal] = mapped_column(Money())
+    take_profit: Mapped[Decimal] = mapped_column(Money())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str | None] = mapped_column(String(200))  # why it was cancelled or closed
+
+    __table_args__ = (
+        UniqueConstraint("id"),
+        # One order per approval and account, however many times placing is retried.
+        UniqueConstraint("account_id", "idempotency_key"),
+        Index("ix_trade_orders_status_instrument_seq", "status", "instrument", "seq"),
+    )
+
+
+class TradePositionRow(Base):
+    __tablename__ = "trade_positions"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(64))
+    account_id: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[str] = mapped_column(String(64))
+    instrument: Mapped[str] = mapped_column(String(20))
+    side: Mapped[str] = mapped_column(String(4))
+    volume: Mapped[Decimal] = mapped_column(Money())
+    open_price: Mapped[Decimal] = mapped_column(Money())
+    stop_loss: Mapped[Decimal] = mapped_column(Money())
+    take_profit: Mapped[Decimal] = mapped_column(Money())
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    close_price: Mapped[Decimal | None] = mapped_column(Money())
+    close_reason: Mapped[str | None] = mapped_column(String(16))
+    pnl: Mapped[Decimal | None] = mapped_column(Money())
+
+    __table_args__ = (
+        UniqueConstraint("id"),
+        Index("ix_trade_positions_account_id_seq", "account_id", "seq"),
+        Index("ix_trade_positions_instrument_seq", "instrument", "seq"),
+    )
+
+
+class TradeFillRow(Base):
+    __tablename__ = "trade_fills"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[str] = mapped_column(String(64))
+    account_id: Mapped[str] = mapped_column(String(64))
+    instrument: Mapped[str] = mapped_column(String(20))
+    side: Mapped[str] = mapped_column(String(4))
+    kind: Mapped[str] = mapped_column(String(8))
+    volume: Mapped[Decimal] = mapped_column(Money())
+    price: Mapped[Decimal] = mapped_column(Money())
+    time: Mapped[datetime] = mapped_column(UTCDateTime())
+    pnl: Mapped[Decimal] = mapped_column(Money())
+
+    __table_args__ = (
+        UniqueConstraint("id"),
+        Index("ix_trade_fills_account_id_seq", "account_id", "seq"),
+        Index("ix_trade_fills_order_id_kind", "order_id", "kind"),
+    )
+
+
+class TradeEquityPointRow(Base):
+    __tablename__ = "trade_equity_points"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(64))
+    time: Mapped[datetime] = mapped_column(UTCDateTime())
+    balance: Mapped[Decimal] = mapped_column(Money())
+    equity: Mapped[Decimal] = mapped_column(Money())
+
+    __table_args__ = (Index("ix_trade_equity_points_account_id_seq", "account_id", "seq"),)
