@@ -22,10 +22,6 @@ Result = TypeVar("Result")
 
 
 class BatchRunner(Protocol):
-    # True when work handed over is run one at a time in the order given: more can then be handed over
-    # before the previous work returns, without two transactions ever running at once.
-    in_order: bool
-
     def run(self, work: Callable[[Connection], Result]) -> Awaitable[Result]:
         """Run `work` inside one transaction that commits when it returns and rolls back if it raises."""
         ...
@@ -34,8 +30,6 @@ class BatchRunner(Protocol):
 
 
 class SqliteThreadRunner:
-    in_order = True
-
     def __init__(self, async_engine: AsyncEngine) -> None:
         url = async_engine.url.set(drivername="sqlite+pysqlite")
         self._engine: Engine = create_engine(url)
@@ -56,8 +50,6 @@ class SqliteThreadRunner:
 
 
 class AsyncConnectionRunner:
-    in_order = False
-
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 

@@ -1,9 +1,12 @@
-"""The signal store: race-free dedup through constraints, and group-committed inserts."""
+"""The signal store: race-free dedup through constraints, and group-committed inserts.
+
+On SQLite the inserts are written by a child process (storage/writer_process.py says why); on
+PostgreSQL through `run_sync` on a pooled connection."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import delete, or_, select, text, tuple_
 from sqlalchemy.engine import Connection, Dialect
@@ -13,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from core.errors import DuplicateSignal, IdempotencyConflict, StorageUnavailable
 from core.ports import SignalPage
 from core.signals import IngestResult, NewSignal, Signal, SignalStatus
-from storage.batch_runner import batch_runner_for
-from storage.group_commit import GroupCommitter
+from storage.batch_runner import AsyncConnectionRunner
+from storage.database import is_sqlite
+from storage.group_commit import BatchSink, GroupCommitter, RunnerSink
 from storage.models import SignalDedupKeyRow, SignalRow
 from storage.signal_rows import (
     CLAIM_COLUMNS,
@@ -26,6 +30,7 @@ from storage.signal_rows import (
     signal_from_new,
     signal_from_row,
 )
+from storage.writer_process import SqliteWriterProcess
 
 Outcome = IngestResult | Exception
 _DEDUP_KEY = (SignalDedupKeyRow.producer_id, SignalDedupKeyRow.instrument, SignalDedupKeyRow.time, SignalDedupKeyRow.version)
@@ -34,9 +39,14 @@ _DEDUP_KEY = (SignalDedupKeyRow.producer_id, SignalDedupKeyRow.instrument, Signa
 class SqlSignalStore:
     def __init__(self, engine: AsyncEngine, *, max_batch: int = 256, write_timeout_seconds: float = 10.0) -> None:
         self._engine = engine
-        self._runner = batch_runner_for(engine)
+        sink: BatchSink[NewSignal, IngestResult]
+        if is_sqlite(engine.url.render_as_string()):
+            url = engine.url.set(drivername="sqlite+pysqlite").render_as_string(hide_password=False)
+            sink = SqliteWriterProcess(url, signal_batch_writer)
+        else:
+            sink = RunnerSink(AsyncConnectionRunner(engine), SignalBatchWriter().write)
         self._committer: GroupCommitter[NewSignal, IngestResult] = GroupCommitter(
-            self._runner, SignalBatchWriter().write, max_batch=max_batch, timeout_seconds=write_timeout_seconds
+            sink, max_batch=max_batch, timeout_seconds=write_timeout_seconds
         )
 
     def start(self) -> None:
@@ -44,7 +54,6 @@ class SqlSignalStore:
 
     async def close(self) -> None:
         await self._committer.close()
-        await self._runner.close()
 
     async def add(self, signal: NewSignal) -> IngestResult:
         return await self._committer.submit(signal)
@@ -103,6 +112,11 @@ class SignalBatchWriter:
         for round_ in _rounds(batch):
             _write_round(conn, self._sql, round_, outcomes)
         return [outcomes[s.id] for s in batch]
+
+
+def signal_batch_writer() -> Callable[[Connection, Sequence[NewSignal]], list[Outcome]]:
+    """The batch writer, built where it runs (importable by name, so a writer process can build it)."""
+    return SignalBatchWriter().write
 
 
 class _BatchSql:

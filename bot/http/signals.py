@@ -47,12 +47,15 @@ def signal_body(signal: Signal) -> bytes:
     """`signal_json(signal)` as JSON bytes, written directly: every accepted signal is answered with it."""
     external_id = "null" if signal.external_id is None else _string(signal.external_id)
     payload = "null" if signal.payload is None else _ENCODER.encode(signal.payload)
+    created = _rfc3339(signal.created_at)
+    updated = created if signal.updated_at == signal.created_at else _rfc3339(signal.updated_at)
+    # status and side are StrEnums: they format as their values, and those never need escaping.
     return (
-        f'{{"id":{_string(signal.id)},"producer_id":{_string(signal.producer_id)},"status":"{signal.status.value}",'
-        f'"instrument":{_string(signal.instrument)},"side":"{signal.side.value}","price":{_number(signal.price)!r},'
+        f'{{"id":{_string(signal.id)},"producer_id":{_string(signal.producer_id)},"status":"{signal.status}",'
+        f'"instrument":{_string(signal.instrument)},"side":"{signal.side}","price":{_number(signal.price)!r},'
         f'"stop_loss":{_number(signal.stop_loss)!r},"take_profit":{_number(signal.take_profit)!r},'
         f'"time":"{_rfc3339(signal.time)}","version":{signal.version!r},"external_id":{external_id},"payload":{payload},'
-        f'"created_at":"{_rfc3339(signal.created_at)}","updated_at":"{_rfc3339(signal.updated_at)}"}}'
+        f'"created_at":"{created}","updated_at":"{updated}"}}'
     ).encode()
 
 

@@ -18,11 +18,17 @@ def require_json(request: web.Request) -> None:
 
 async def read_bounded_body(request: web.Request, limit: int) -> bytes:
     """The whole body, refusing one over `limit` bytes from Content-Length or while streaming."""
-    if request.content_length is not None and request.content_length > limit:
-        raise _too_large(limit, f"Content-Length {request.content_length}")
+    length = request.content_length
+    if length is not None and length > limit:
+        raise _too_large(limit, f"Content-Length {length}")
+    content = request.content
+    if length is not None and content.is_eof():
+        # All of it has arrived (the usual case for a small signal): the parser never buffers more than
+        # Content-Length, so the buffer is the body.
+        return content.read_nowait()
     chunks: list[bytes] = []
     size = 0
-    while chunk := await request.content.read(_CHUNK):
+    while chunk := await content.read(_CHUNK):
         size += len(chunk)
         if size > limit:
             # Stop reading: the client is told now, without us buffering the rest.

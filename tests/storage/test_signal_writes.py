@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 from core.errors import StorageUnavailable
 from core.signals import NewSignal, Side, SignalDraft, SignalStatus
 from storage import migrate
+from storage.batch_runner import batch_runner_for
 from storage.database import create_engine
 from storage.group_commit import GroupCommitter
 from storage.signal_rows import CLAIM_COLUMNS, DEDUP_KEYS, SIGNAL_COLUMNS, SIGNALS, SignalEncoder, signal_from_new
@@ -81,17 +82,29 @@ def test_encoder_refuses_naive_datetimes_like_the_column_type() -> None:
 
 
 @pytest.fixture
-async def store(database_url: str) -> Any:
+async def engine(database_url: str) -> Any:
     engine = create_engine(database_url)
     await migrate.upgrade(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def store(engine: Any) -> Any:
     store = SqlSignalStore(engine)
     store.start()
     yield store
     await store.close()
-    await engine.dispose()
 
 
-async def test_fast_path_rows_read_back_like_rows_sqlalchemy_wrote(store: SqlSignalStore) -> None:
+@pytest.fixture
+async def runner(engine: Any) -> Any:
+    runner = batch_runner_for(engine)
+    yield runner
+    await runner.close()
+
+
+async def test_fast_path_rows_read_back_like_rows_sqlalchemy_wrote(store: SqlSignalStore, runner: Any) -> None:
     fast = new_signal(1)
     assert (await store.add(fast)).created
     reference = new_signal(2)
@@ -101,13 +114,13 @@ async def test_fast_path_rows_read_back_like_rows_sqlalchemy_wrote(store: SqlSig
         conn.execute(insert(SIGNALS), [row])
         conn.execute(insert(DEDUP_KEYS), [claim])
 
-    await store._runner.run(write_reference)
+    await runner.run(write_reference)
 
     def read(conn: Connection) -> list[Any]:
         return [conn.execute(select(table).where(key == new.id)).one() for new in (fast, reference)
                 for table, key in ((SIGNALS, SIGNALS.c.id), (DEDUP_KEYS, DEDUP_KEYS.c.signal_id))]
 
-    fast_signal, fast_claim, ref_signal, ref_claim = await store._runner.run(read)
+    fast_signal, fast_claim, ref_signal, ref_claim = await runner.run(read)
     skip = {"id", "external_id", "version", "idempotency_key", "request_digest", "signature_digest", "signal_id"}
     for a, b in ((fast_signal, ref_signal), (fast_claim, ref_claim)):
         mine, theirs = a._asdict(), b._asdict()
@@ -125,78 +138,116 @@ async def test_a_batch_with_duplicates_answers_each_signal(store: SqlSignalStore
     assert "dedup window" in str(results[2]) and first.id in str(results[2])
 
 
-class FakeRunner:
-    """Runs work on the loop, like run_sync; records each batch; can fail or hang."""
+class FakeSink:
+    """Records each batch; can fail, or hold writes until released."""
 
-    in_order = False
+    depth = 1
 
     def __init__(self) -> None:
-        self.batches: list[list[Any]] = []
+        self.batches: list[list[int]] = []
         self.fail: BaseException | None = None
         self.released = asyncio.Event()
         self.released.set()
+        self.closed = False
 
-    async def run(self, work: Callable[[Any], Any]) -> Any:
+    async def write(self, items: Sequence[int]) -> list[Any]:
         if self.fail is not None:
             raise self.fail
-        await self.released.wait()  # meanwhile, everything submitted joins the batch
-        return work(self)
-
-    async def close(self) -> None:
-        return None
-
-
-def recording(runner: FakeRunner) -> Callable[[Any, Sequence[int]], list[Any]]:
-    def write(_conn: Any, items: Sequence[int]) -> list[Any]:
-        runner.batches.append(list(items))
+        await self.released.wait()
+        self.batches.append(list(items))
         return [ValueError(i) if i < 0 else i * 10 for i in items]
 
-    return write
+    def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        self.closed = True
 
 
-async def test_requests_waiting_together_share_one_write_and_get_their_own_outcome() -> None:
-    runner = FakeRunner()
-    committer: GroupCommitter[int, int] = GroupCommitter(runner, recording(runner))
+def committer(sink: FakeSink, **kwargs: Any) -> GroupCommitter[int, int]:
+    committer: GroupCommitter[int, int] = GroupCommitter(sink, **kwargs)
     committer.start()
-    first = committer.submit(1)
-    rest = [committer.submit(i) for i in (2, -3, 4)]
-    results = await asyncio.gather(first, *rest, return_exceptions=True)
+    return committer
+
+
+async def test_requests_submitted_together_share_one_write_and_get_their_own_outcome() -> None:
+    sink = FakeSink()
+    group = committer(sink)
+    results = await asyncio.gather(*(group.submit(i) for i in (1, 2, -3, 4)), return_exceptions=True)
     assert results[0] == 10 and results[1] == 20 and isinstance(results[2], ValueError) and results[3] == 40
-    assert runner.batches == [[1, 2, -3, 4]]
-    await committer.close()
+    assert sink.batches == [[1, 2, -3, 4]]
+    await group.close()
 
 
-@pytest.mark.parametrize("error", [OperationalError("x", {}, Exception("down")), RuntimeError("bug")])
+async def test_requests_arriving_during_a_write_share_the_next_one() -> None:
+    sink = FakeSink()
+    sink.released.clear()
+    group = committer(sink, max_batch=3)
+    first = group.submit(1)
+    await asyncio.sleep(0)  # the write for [1] starts and waits
+    later = [group.submit(i) for i in range(2, 7)]
+    sink.released.set()
+    assert await asyncio.gather(first, *later) == [10, 20, 30, 40, 50, 60]
+    assert sink.batches == [[1], [2, 3, 4], [5, 6]]
+    await group.close()
+
+
+@pytest.mark.parametrize("error", [OperationalError("x", {}, Exception("down")), OSError("pipe"), RuntimeError("bug")])
 async def test_a_failed_write_refuses_its_requests_with_storage_unavailable(error: BaseException) -> None:
-    runner = FakeRunner()
-    runner.fail = error
-    committer: GroupCommitter[int, int] = GroupCommitter(runner, recording(runner))
-    committer.start()
-    results = await asyncio.gather(*(committer.submit(i) for i in range(3)), return_exceptions=True)
+    sink = FakeSink()
+    sink.fail = error
+    group = committer(sink)
+    results = await asyncio.gather(*(group.submit(i) for i in range(3)), return_exceptions=True)
     assert all(isinstance(r, StorageUnavailable) for r in results)
-    runner.fail = None
-    assert await committer.submit(5) == 50  # and it recovers
-    await committer.close()
+    sink.fail = None
+    assert await group.submit(5) == 50  # and it recovers
+    await group.close()
 
 
 async def test_a_stalled_write_refuses_its_requests_and_those_queued_behind_it() -> None:
-    runner = FakeRunner()
-    runner.released.clear()
-    committer: GroupCommitter[int, int] = GroupCommitter(runner, recording(runner), timeout_seconds=0.01)
-    committer.start()
-    results = await asyncio.gather(*(committer.submit(i) for i in range(3)), return_exceptions=True)
+    sink = FakeSink()
+    sink.released.clear()
+    group = committer(sink, timeout_seconds=0.01)
+    first = group.submit(0)
+    await asyncio.sleep(0)
+    results = await asyncio.gather(first, *(group.submit(i) for i in (1, 2)), return_exceptions=True)
     assert all(isinstance(r, StorageUnavailable) and "in time" in str(r) for r in results)
-    runner.released.set()  # the write finally goes through; its answers come too late and are dropped
-    await committer.close()
-    assert runner.batches == [[0, 1, 2]]
+    sink.released.set()  # the write finally goes through; its answers come too late and are dropped
+    await group.close()
+    assert sink.batches == [[0], [1, 2]] and sink.closed
 
 
-async def test_after_close_nothing_new_is_taken() -> None:
-    runner = FakeRunner()
-    committer: GroupCommitter[int, int] = GroupCommitter(runner, recording(runner))
-    committer.start()
-    pending = committer.submit(1)
-    await committer.close()
-    assert pending.done() and pending.result() == 10
+async def test_close_finishes_what_was_submitted_then_refuses() -> None:
+    sink = FakeSink()
+    group = committer(sink)
+    pending = group.submit(1)
+    await group.close()
+    assert pending.done() and pending.result() == 10 and sink.closed
     with pytest.raises(StorageUnavailable):
-        committer.submit(2)
+        group.submit(2)
+
+
+async def test_ingest_recovers_when_the_sqlite_writer_process_dies(tmp_path: Any) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'writer.db'}")
+    await migrate.upgrade(engine)
+    store = SqlSignalStore(engine)
+    store.start()
+    try:
+        assert (await store.add(new_signal(1))).created
+        writer = store._committer._sink  # type: ignore[attr-defined]
+        writer._process.kill()
+        await asyncio.to_thread(writer._process.join)
+        outcomes = []
+        for n in range(2, 6):  # a write may still reach the dead child and be refused; then a new one starts
+            try:
+                outcomes.append((await store.add(new_signal(n))).created)
+            except StorageUnavailable as refusal:
+                outcomes.append(str(refusal))
+            if outcomes[-1] is True:
+                break
+        assert outcomes[-1] is True, outcomes
+        assert await store.get(new_signal(1).id) == signal_from_new(new_signal(1))
+    finally:
+        await store.close()
+        await engine.dispose()
+    assert store._committer._sink._process is None  # type: ignore[attr-defined]
