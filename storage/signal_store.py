@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import delete, or_, select, text, tuple_
 from sqlalchemy.engine import Connection, Dialect
@@ -15,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.errors import DuplicateSignal, IdempotencyConflict, StorageUnavailable
 from core.ports import SignalPage
-from core.signals import IngestResult, NewSignal, Signal, SignalStatus
+from core.signals import IngestResult, NewSignal, Side, Signal, SignalDraft, SignalStatus
 from storage.batch_runner import AsyncConnectionRunner
 from storage.database import is_sqlite
 from storage.group_commit import BatchSink, GroupCommitter, RunnerSink
@@ -42,7 +44,7 @@ class SqlSignalStore:
         sink: BatchSink[NewSignal, IngestResult]
         if is_sqlite(engine.url.render_as_string()):
             url = engine.url.set(drivername="sqlite+pysqlite").render_as_string(hide_password=False)
-            sink = SqliteWriterProcess(url, signal_batch_writer)
+            sink = SqliteWriterProcess(url, packed_signal_batch_writer, pack_new_signal)
         else:
             sink = RunnerSink(AsyncConnectionRunner(engine), SignalBatchWriter().write)
         self._committer: GroupCommitter[NewSignal, IngestResult] = GroupCommitter(
@@ -114,9 +116,29 @@ class SignalBatchWriter:
         return [outcomes[s.id] for s in batch]
 
 
-def signal_batch_writer() -> Callable[[Connection, Sequence[NewSignal]], list[Outcome]]:
-    """The batch writer, built where it runs (importable by name, so a writer process can build it)."""
-    return SignalBatchWriter().write
+def packed_signal_batch_writer() -> Callable[[Connection, Sequence[tuple[Any, ...]]], list[Outcome]]:
+    """The batch writer of a writer process, for signals packed by `pack_new_signal`."""
+    write = SignalBatchWriter().write
+    return lambda conn, packed: write(conn, [unpack_new_signal(p) for p in packed])
+
+
+def pack_new_signal(s: NewSignal) -> tuple[Any, ...]:
+    """A NewSignal as a tuple of plain values: it pickles in half the time of the dataclasses."""
+    d = s.draft
+    return (
+        s.id, s.producer_id, s.created_at, s.dedup_expires_at, s.request_digest, s.signature_digest, s.idempotency_key,
+        d.instrument, d.side.value, str(d.price), str(d.stop_loss), str(d.take_profit), d.time, d.version,
+        d.external_id, d.payload,
+    )
+
+
+def unpack_new_signal(p: tuple[Any, ...]) -> NewSignal:
+    (id_, producer_id, created_at, dedup_expires_at, request_digest, signature_digest, idempotency_key,
+     instrument, side, price, stop_loss, take_profit, time, version, external_id, payload) = p
+    draft = SignalDraft(
+        instrument, Side(side), Decimal(price), Decimal(stop_loss), Decimal(take_profit), time, version, external_id, payload
+    )
+    return NewSignal(id_, producer_id, draft, created_at, dedup_expires_at, request_digest, signature_digest, idempotency_key)
 
 
 class _BatchSql:

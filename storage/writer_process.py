@@ -32,8 +32,9 @@ from storage.database import sqlite_pragmas
 
 log = logging.getLogger(__name__)
 
-# Builds, in the child, the function that writes a batch in the caller's transaction.
+# Builds, in the child, the function that writes a batch of packed items in the caller's transaction.
 WriterFactory = Callable[[], Callable[[Connection, Sequence[Any]], Sequence[Any]]]
+Pack = Callable[[Any], Any]  # an item as something cheaper to pickle, which the writer unpacks
 _HEADER = struct.Struct("!I")  # each message: its length, then a pickle
 
 
@@ -56,9 +57,10 @@ class SqliteWriterProcess:
     # the first commit returns, without waiting for the busy loop to read the answer.
     depth = 2
 
-    def __init__(self, url: str, writer: WriterFactory) -> None:
+    def __init__(self, url: str, writer: WriterFactory, pack: Pack = lambda item: item) -> None:
         self._url = url
         self._writer = writer
+        self._pack = pack
         self._context = _context()
         self._process: Any = None
         self._channel: _Channel | None = None
@@ -69,15 +71,16 @@ class SqliteWriterProcess:
         try:
             self._start()
         except OSError:
-            self._stop(WriterProcessFailed("the writer process could not be started"))
+            self._stop(WriterProcessFailed("the writer process could not be started", outcome_unknown=True))
 
     def write(self, items: Sequence[Any]) -> asyncio.Future[Sequence[Any]]:
         future: asyncio.Future[Sequence[Any]] = asyncio.get_running_loop().create_future()
         try:
-            channel = self._channel if self._channel is not None and self._process.is_alive() else self._start()
-            channel.send(pickle.dumps(items, pickle.HIGHEST_PROTOCOL))
+            channel = self._channel or self._start()  # a dead child is noticed by its socket closing
+            channel.send(pickle.dumps([self._pack(item) for item in items], pickle.HIGHEST_PROTOCOL))
         except (OSError, pickle.PicklingError) as exc:
-            self._stop(WriterProcessFailed(f"the writer process is not running: {exc}"))
+            # This batch never reached a writer; those sent before it may have been committed.
+            self._stop(WriterProcessFailed(f"the writer process stopped: {exc}", outcome_unknown=True))
             future.set_exception(WriterProcessFailed(f"the writer process is not running: {exc}"))
             return future
         self._pending.append(future)
@@ -85,14 +88,14 @@ class SqliteWriterProcess:
 
     async def close(self) -> None:
         process = self._process
-        self._stop(WriterProcessFailed("the writer process was stopped"))
+        self._stop(WriterProcessFailed("the writer process was stopped", outcome_unknown=True))
         if process is not None:
             await asyncio.to_thread(process.join, 10)  # it exits when its socket closes
             if process.is_alive():
                 process.kill()
 
     def _start(self) -> _Channel:
-        self._stop(WriterProcessFailed("the writer process was restarted"))
+        self._stop(WriterProcessFailed("the writer process was restarted", outcome_unknown=True))
         ours, theirs = socket.socketpair()
         try:
             process = self._context.Process(

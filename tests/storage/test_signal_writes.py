@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from dataclasses import fields
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -24,7 +25,7 @@ from storage.batch_runner import batch_runner_for
 from storage.database import create_engine
 from storage.group_commit import GroupCommitter
 from storage.signal_rows import CLAIM_COLUMNS, DEDUP_KEYS, SIGNAL_COLUMNS, SIGNALS, SignalEncoder, signal_from_new
-from storage.signal_store import SqlSignalStore
+from storage.signal_store import SqlSignalStore, pack_new_signal, unpack_new_signal
 
 NOW = datetime(2026, 11, 23, 10, 0, 0, 123456, tzinfo=UTC)
 
@@ -251,3 +252,12 @@ async def test_ingest_recovers_when_the_sqlite_writer_process_dies(tmp_path: Any
         await store.close()
         await engine.dispose()
     assert store._committer._sink._process is None  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("changes", [{}, {"external_id": None, "payload": None, "side": Side.SELL, "price": Decimal("1E+3")}])
+def test_a_packed_signal_unpacks_to_the_same_signal(changes: dict[str, Any]) -> None:
+    signal = new_signal(3, **changes)
+    again = unpack_new_signal(pack_new_signal(signal))
+    assert again == signal
+    # Every field of both dataclasses travels: a field added later must be packed too.
+    assert len(pack_new_signal(signal)) == len(fields(NewSignal)) - 1 + len(fields(SignalDraft))
