@@ -180,12 +180,18 @@ async def test_requests_submitted_together_share_one_write_and_get_their_own_out
     await group.close()
 
 
-async def test_requests_arriving_during_a_write_share_the_next_one() -> None:
+async def held_write(first: int, **kwargs: Any) -> tuple[FakeSink, GroupCommitter[int, int], asyncio.Future[int]]:
+    """A committer whose write for `first` has started and waits until the sink is released."""
     sink = FakeSink()
     sink.released.clear()
-    group = committer(sink, max_batch=3)
-    first = group.submit(1)
-    await asyncio.sleep(0)  # the write for [1] starts and waits
+    group = committer(sink, **kwargs)
+    pending = group.submit(first)
+    await asyncio.sleep(0)
+    return sink, group, pending
+
+
+async def test_requests_arriving_during_a_write_share_the_next_one() -> None:
+    sink, group, first = await held_write(1, max_batch=3)
     later = [group.submit(i) for i in range(2, 7)]
     sink.released.set()
     assert await asyncio.gather(first, *later) == [10, 20, 30, 40, 50, 60]
@@ -206,11 +212,7 @@ async def test_a_failed_write_refuses_its_requests_with_storage_unavailable(erro
 
 
 async def test_a_stalled_write_refuses_its_requests_and_those_queued_behind_it() -> None:
-    sink = FakeSink()
-    sink.released.clear()
-    group = committer(sink, timeout_seconds=0.01)
-    first = group.submit(0)
-    await asyncio.sleep(0)
+    sink, group, first = await held_write(0, timeout_seconds=0.01)
     results = await asyncio.gather(first, *(group.submit(i) for i in (1, 2)), return_exceptions=True)
     assert all(isinstance(r, StorageUnavailable) and "in time" in str(r) for r in results)
     sink.released.set()  # the write finally goes through; its answers come too late and are dropped
