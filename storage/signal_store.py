@@ -1,11 +1,13 @@
 """The signal store: race-free dedup through constraints, and group-committed inserts.
 
-On SQLite the inserts are written by a child process (storage/writer_process.py says why); on
-PostgreSQL through `run_sync` on a pooled connection."""
+On SQLite the inserts are written by a child process (storage/writer_process.py says why), or by a
+thread where the event loop cannot watch the child's socket (Windows); on PostgreSQL through
+`run_sync` on a pooled connection."""
 
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -18,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from core.errors import DuplicateSignal, IdempotencyConflict, StorageUnavailable
 from core.ports import SignalPage
 from core.signals import IngestResult, NewSignal, Side, Signal, SignalDraft, SignalStatus
-from storage.batch_runner import AsyncConnectionRunner
+from storage.batch_runner import AsyncConnectionRunner, SqliteThreadRunner
 from storage.database import is_sqlite
 from storage.group_commit import BatchSink, GroupCommitter, RunnerSink
 from storage.models import SignalDedupKeyRow, SignalRow
@@ -39,14 +41,23 @@ _DEDUP_KEY = (SignalDedupKeyRow.producer_id, SignalDedupKeyRow.instrument, Signa
 
 
 class SqlSignalStore:
-    def __init__(self, engine: AsyncEngine, *, max_batch: int = 256, write_timeout_seconds: float = 10.0) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        max_batch: int = 256,
+        write_timeout_seconds: float = 10.0,
+        sqlite_writer_process: bool = sys.platform != "win32",  # Windows' event loop cannot watch its socket
+    ) -> None:
         self._engine = engine
         sink: BatchSink[NewSignal, IngestResult]
-        if is_sqlite(engine.url.render_as_string()):
+        if not is_sqlite(engine.url.render_as_string()):
+            sink = RunnerSink(AsyncConnectionRunner(engine), SignalBatchWriter().write)
+        elif sqlite_writer_process:
             url = engine.url.set(drivername="sqlite+pysqlite").render_as_string(hide_password=False)
             sink = SqliteWriterProcess(url, packed_signal_batch_writer, pack_new_signal)
         else:
-            sink = RunnerSink(AsyncConnectionRunner(engine), SignalBatchWriter().write)
+            sink = RunnerSink(SqliteThreadRunner(engine), SignalBatchWriter().write)
         self._committer: GroupCommitter[NewSignal, IngestResult] = GroupCommitter(
             sink, max_batch=max_batch, timeout_seconds=write_timeout_seconds
         )

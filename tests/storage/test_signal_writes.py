@@ -130,6 +130,22 @@ async def test_fast_path_rows_read_back_like_rows_sqlalchemy_wrote(store: SqlSig
 
 
 async def test_a_batch_with_duplicates_answers_each_signal(store: SqlSignalStore) -> None:
+    await answers_each_signal_of_a_batch_with_duplicates(store)
+
+
+async def test_the_sqlite_writer_thread_where_no_writer_process_can_run(tmp_path: Any) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'thread.db'}")
+    await migrate.upgrade(engine)
+    store = SqlSignalStore(engine, sqlite_writer_process=False)
+    store.start()
+    try:
+        await answers_each_signal_of_a_batch_with_duplicates(store)
+    finally:
+        await store.close()
+        await engine.dispose()
+
+
+async def answers_each_signal_of_a_batch_with_duplicates(store: SqlSignalStore) -> None:
     first, same_external, same_window, fresh = (
         new_signal(1), new_signal(2, external_id="ext-1"), new_signal(3, version=1, external_id="other"), new_signal(4)
     )
