@@ -88,6 +88,8 @@ class OrderSettings(_Section):
     min_reward_risk: Annotated[Decimal, Field(ge=0)] = Decimal("1.5")
     expiry_hours: Annotated[int, Field(ge=1)] = 100
     default_point: Annotated[Decimal, Field(gt=0)] = Decimal("0.01")
+    # At execution, refuse when the market is further than this from the entry (instrument points).
+    max_slippage_points: Annotated[int, Field(ge=0)] = 50
 
 
 class InstrumentSettings(_Section):
@@ -100,16 +102,47 @@ class InstrumentSettings(_Section):
 class RiskSettings(_Section):
     max_drawdown_percent: Annotated[Decimal, Field(ge=1, le=99)] = Decimal(20)
     risk_per_trade_percent: Annotated[Decimal, Field(gt=0, le=100)] = Decimal(1)
+    # After a breach: allow new orders again once equity recovers within the cap, or only on `/drawdown reset`.
+    resume_on_recovery: bool = True
 
 
 class SchedulerSettings(_Section):
     heartbeat_seconds: Annotated[int, Field(ge=1)] = 10
     execution_batch: Annotated[int, Field(ge=1, le=1000)] = 10
+    execution_interval_seconds: Annotated[float, Field(gt=0)] = 2
+    # A claimed execution whose worker said nothing for this long is presumed dead and claimed again.
+    execution_lease_seconds: Annotated[int, Field(ge=5)] = 60
+    execution_max_attempts: Annotated[int, Field(ge=1)] = 5
+
+
+class Mt5Settings(_Section):
+    login: int = 0
+    password: SecretStr = SecretStr("")
+    server: str = ""
+    path: str = ""  # the terminal's terminal64.exe; empty: the one MetaTrader5 finds itself
+    timeout_ms: Annotated[int, Field(ge=1000)] = 60000
 
 
 class BrokerSettings(_Section):
     kind: Literal["paper", "mt5"] = "paper"
     starting_balance: Annotated[Decimal, Field(gt=0)] = Decimal(10000)
+    mt5: Mt5Settings = Mt5Settings()
+
+
+class QuoteSettings(_Section):
+    # A quote whose mid is more than this many times (or less than 1/this) the last one is refused.
+    max_jump_ratio: Annotated[Decimal, Field(gt=1)] = Decimal(10)
+    max_per_request: Annotated[int, Field(ge=1, le=10000)] = 500
+    bar_minutes: Annotated[int, Field(ge=1, le=1440)] = 60  # the candles built from quotes, for charts
+
+
+class FeedSettings(_Section):
+    """A CSV price replay (demo, tests): ticks (time, instrument, bid, ask) or bars (time, open, high, low, close)."""
+
+    csv: str = ""  # empty: no replay; prices come from POST /api/v1/quotes
+    instrument: str = ""  # for bar files, which hold one instrument
+    spread_points: Annotated[int, Field(ge=0)] = 0
+    quotes_per_second: Annotated[float, Field(gt=0)] = 10
 
 
 class ChartSettings(_Section):
@@ -149,6 +182,8 @@ class Settings(BaseSettings):
     risk: RiskSettings = RiskSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     broker: BrokerSettings = BrokerSettings()
+    quotes: QuoteSettings = QuoteSettings()
+    feed: FeedSettings = FeedSettings()
     charts: ChartSettings = ChartSettings()
     tradingview: TradingViewSettings = TradingViewSettings()
     log: LogSettings = LogSettings()

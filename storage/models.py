@@ -91,9 +91,21 @@ class DecisionRow(Base):
     decision: Mapped[str] = mapped_column(String(8))
     consent_version: Mapped[str] = mapped_column(String(32))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Executing an approval (None for a rejection): pending -> claimed -> placed | refused | failed.
+    execution: Mapped[str | None] = mapped_column(String(8))
+    # When a pending execution is due, or when a claimed one's lease runs out (its worker presumed dead).
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    order_id: Mapped[str | None] = mapped_column(String(64))
+    execution_note: Mapped[str | None] = mapped_column(String(300))  # why it was refused or failed
+    executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    # One decision per (signal, trader), enforced by the database so double presses race safely.
-    __table_args__ = (UniqueConstraint("signal_id", "trader_id"),)
+    __table_args__ = (
+        # One decision per (signal, trader), enforced by the database so double presses race safely.
+        UniqueConstraint("signal_id", "trader_id"),
+        Index("ix_decisions_execution_due_at", "execution", "due_at"),
+    )
 
 
 class AuditHeadRow(Base):
@@ -255,3 +267,66 @@ class TradeEquityPointRow(Base):
     equity: Mapped[Decimal] = mapped_column(Money())
 
     __table_args__ = (Index("ix_trade_equity_points_account_id_seq", "account_id", "seq"),)
+
+
+# --- Prices, risk and jobs.
+
+
+class LatestQuoteRow(Base):
+    """The last accepted quote of each instrument: what every process prices orders against."""
+
+    __tablename__ = "quotes_latest"
+
+    instrument: Mapped[str] = mapped_column(String(20), primary_key=True)
+    bid: Mapped[Decimal] = mapped_column(Money())
+    ask: Mapped[Decimal] = mapped_column(Money())
+    time: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PriceBarRow(Base):
+    """OHLC bars (bid prices) built from accepted quotes or loaded from CSV, for charts."""
+
+    __tablename__ = "price_bars"
+
+    instrument: Mapped[str] = mapped_column(String(20), primary_key=True)
+    timeframe_seconds: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    start: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    open: Mapped[Decimal] = mapped_column(Money())
+    high: Mapped[Decimal] = mapped_column(Money())
+    low: Mapped[Decimal] = mapped_column(Money())
+    close: Mapped[Decimal] = mapped_column(Money())
+
+
+class RiskAccountRow(Base):
+    """The drawdown guard's state per account: the equity peak, and whether new orders are blocked."""
+
+    __tablename__ = "risk_accounts"
+
+    account_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    peak_equity: Mapped[Decimal] = mapped_column(Money())
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reason: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class JobLeaseRow(Base):
+    """Who runs a scheduled job right now: with several instances on one database, only the holder of an
+    unexpired lease runs it."""
+
+    __tablename__ = "job_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    until: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class HeartbeatRow(Base):
+    """The last heartbeat of each job that beats, and what it measured (read by /status and the watchdog)."""
+
+    __tablename__ = "heartbeats"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    instance: Mapped[str] = mapped_column(String(64))
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -22,10 +22,18 @@ def test_example_lists_every_section_key_with_its_default() -> None:
             assert section in EXAMPLE.read_text(), f"[{section}] is not documented"
             continue
         assert section in example, f"[{section}] missing from config.toml.example"
-        for key in type(default).model_fields:
-            assert key in example[section], f"{section}.{key} missing from config.toml.example"
-            value = getattr(default, key)
-            value = value.get_secret_value() if isinstance(value, SecretStr) else value
-            documented = example[section][key]
-            documented = Decimal(str(documented)) if isinstance(value, Decimal) else documented
-            assert documented == value, f"{section}.{key} documents a wrong default"
+        _check_section(section, default, example[section])
+
+
+def _check_section(name: str, defaults: BaseModel, documented_section: dict[str, object]) -> None:
+    for key in type(defaults).model_fields:
+        assert key in documented_section, f"{name}.{key} missing from config.toml.example"
+        value = getattr(defaults, key)
+        documented = documented_section[key]
+        if isinstance(value, BaseModel):  # a sub-table such as [broker.mt5]
+            assert isinstance(documented, dict), f"[{name}.{key}] must be a table"
+            _check_section(f"{name}.{key}", value, documented)
+            continue
+        value = value.get_secret_value() if isinstance(value, SecretStr) else value
+        documented = Decimal(str(documented)) if isinstance(value, Decimal) else documented
+        assert documented == value, f"{name}.{key} documents a wrong default"
