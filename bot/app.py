@@ -18,6 +18,7 @@ from bot.http.deps import HttpDeps
 from bot.http.metrics import IngestMetrics
 from bot.jobs.scheduler import build_scheduler
 from bot.telegram.runtime import TelegramDesk, build_telegram, mount_webhook, running
+from bot.trading import TradingDesk, open_trading
 from core.clock import Clock, SystemClock
 from core.ingest import IngestPolicy, SignalIngestService
 from core.instruments import BUILTIN_INSTRUMENTS, InstrumentSpec, InstrumentTable
@@ -47,6 +48,7 @@ class Desk:
     http_app: web.Application
     registry: CollectorRegistry
     queries: SqlDeskQueries
+    trading: TradingDesk
     telegram: TelegramDesk | None  # None when no bot token is configured: the API runs alone
 
 
@@ -63,7 +65,8 @@ async def open_desk(settings: Settings, *, clock: Clock | None = None) -> AsyncI
         runner = batch_runner_for(engine)
         stack.push_async_callback(runner.close)
         queries = SqlDeskQueries(engine)
-        telegram = _telegram(settings, runner, queries, clock)
+        trading = await stack.enter_async_context(open_trading(settings, runner, clock, instrument_table(settings)))
+        telegram = _telegram(settings, runner, queries, trading, clock)
         registry = CollectorRegistry()
         on_created = (lambda _signal: telegram.fanout.wake()) if telegram else (lambda _signal: None)
         http_app = create_http_app(_http_deps(settings, store, clock, registry, on_created))
@@ -76,14 +79,16 @@ async def open_desk(settings: Settings, *, clock: Clock | None = None) -> AsyncI
             stack.callback(scheduler.shutdown, wait=False)
         else:
             log.warning("event=telegram_disabled reason=telegram.token is empty")
-        yield Desk(settings, engine, store, http_app, registry, queries, telegram)
+        yield Desk(settings, engine, store, http_app, registry, queries, trading, telegram)
 
 
-def _telegram(settings: Settings, runner: BatchRunner, queries: SqlDeskQueries, clock: Clock) -> TelegramDesk | None:
+def _telegram(
+    settings: Settings, runner: BatchRunner, queries: SqlDeskQueries, trading: TradingDesk, clock: Clock
+) -> TelegramDesk | None:
     if not settings.telegram.token.get_secret_value():
         return None
     return build_telegram(
-        settings.telegram, runner=runner, queries=queries, clock=clock, instruments=instrument_table(settings),
+        settings.telegram, runner=runner, queries=queries, trading=trading, clock=clock, instruments=instrument_table(settings),
         approval_ttl=timedelta(minutes=settings.signals.approval_ttl_minutes),
     )
 

@@ -32,6 +32,7 @@ from bot.telegram.outgoing import Outgoing
 from bot.telegram.render import render_blocked_alert
 from bot.telegram.replies import Replies
 from bot.telegram.sender import OutboxSender, SendLimits
+from bot.trading import TradingDesk
 from core.approvals import ApprovalService
 from core.clock import Clock
 from core.instruments import InstrumentTable
@@ -68,6 +69,7 @@ def build_telegram(
     *,
     runner: BatchRunner,
     queries: SqlDeskQueries,
+    trading: TradingDesk,
     clock: Clock,
     instruments: InstrumentTable,
     approval_ttl: timedelta,
@@ -89,6 +91,7 @@ def build_telegram(
     replies = Replies(outbox, sender, clock, bot)
     dispatcher = Dispatcher(
         approvals=approvals, queries=queries, outbox=outbox, replies=replies, sender=sender,
+        broker=trading.broker, trade_store=trading.trade_store, accounts=trading.accounts,
         status_reporter=StatusReporter(queries, outbox, clock, bot_package.__version__),
     )
     dispatcher.include_routers(*all_routers())
