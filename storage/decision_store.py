@@ -12,6 +12,7 @@ from core.errors import AlreadyDecided, DecisionClosed, SignalNotFound
 from core.signals import SignalStatus
 from storage.audit_log import append_audit
 from storage.batch_runner import BatchRunner
+from storage.execution_queue import PENDING
 from storage.models import DecisionRow, OutboxRow, SignalRow
 from storage.outbox_queue import CARD, CARD_REFRESH, queue_message
 from storage.signal_rows import signal_from_row
@@ -19,7 +20,8 @@ from storage.upsert import insert_for
 
 _SIGNALS = SignalRow.__table__
 _DECISIONS = DecisionRow.__table__
-_DECIDABLE = (SignalStatus.NEW.value, SignalStatus.APPROVED.value)
+# An executed signal stays open to the other traders' approvals until its window closes.
+_DECIDABLE = (SignalStatus.NEW.value, SignalStatus.APPROVED.value, SignalStatus.EXECUTED.value)
 
 
 class SqlDecisionStore:
@@ -42,7 +44,10 @@ def _record(conn: Connection, r: DecisionRequest, trader_count: int, open_since:
     inserted = conn.execute(
         insert_for(conn, _DECISIONS)
         .values(signal_id=r.signal_id, trader_id=r.trader_id, chat_id=r.chat_id, decision=r.decision.value,
-                consent_version=r.consent_version, decided_at=r.at)
+                consent_version=r.consent_version, decided_at=r.at,
+                # An approval joins the execution queue in the same transaction: it cannot be lost.
+                execution=PENDING if r.decision is Decision.APPROVE else None,
+                due_at=r.at if r.decision is Decision.APPROVE else None)
         .on_conflict_do_nothing()
         .returning(_DECISIONS.c.id)
     ).first()
