@@ -17,11 +17,14 @@ from bot.http.app import create_http_app
 from bot.http.deps import HttpDeps
 from bot.http.metrics import IngestMetrics
 from bot.jobs.scheduler import build_scheduler
+from bot.ops_log import LogOpsAlerts
 from bot.telegram.runtime import TelegramDesk, build_telegram, mount_webhook, running
 from bot.trading import TradingDesk, open_trading
+from core.alert_gate import AlertGate, AlertPolicy
 from core.clock import Clock, SystemClock
 from core.ingest import IngestPolicy, SignalIngestService
 from core.instruments import BUILTIN_INSTRUMENTS, InstrumentSpec, InstrumentTable
+from core.notify import OpsAlerts
 from core.order_rules import OrderRules
 from core.producer_auth import Producer, ProducerAuthenticator
 from core.rate_limit import ProducerRateLimiter
@@ -50,6 +53,7 @@ class Desk:
     queries: SqlDeskQueries
     trading: TradingDesk
     telegram: TelegramDesk | None  # None when no bot token is configured: the API runs alone
+    ops_alerts: OpsAlerts  # to the ops chat, or only logged when Telegram is off
 
 
 @asynccontextmanager
@@ -66,7 +70,9 @@ async def open_desk(settings: Settings, *, clock: Clock | None = None) -> AsyncI
         stack.push_async_callback(runner.close)
         queries = SqlDeskQueries(engine)
         trading = await stack.enter_async_context(open_trading(settings, runner, clock, instrument_table(settings)))
-        telegram = _telegram(settings, runner, queries, trading, clock)
+        alert_gate = AlertGate(AlertPolicy(settings.alerts.window_seconds, settings.alerts.max_per_window), clock)
+        telegram = _telegram(settings, runner, queries, trading, clock, alert_gate)
+        ops_alerts: OpsAlerts = telegram.ops_alerts if telegram else LogOpsAlerts(alert_gate)
         registry = CollectorRegistry()
         on_created = (lambda _signal: telegram.fanout.wake()) if telegram else (lambda _signal: None)
         http_app = create_http_app(_http_deps(settings, store, clock, registry, on_created))
@@ -79,17 +85,17 @@ async def open_desk(settings: Settings, *, clock: Clock | None = None) -> AsyncI
             stack.callback(scheduler.shutdown, wait=False)
         else:
             log.warning("event=telegram_disabled reason=telegram.token is empty")
-        yield Desk(settings, engine, store, http_app, registry, queries, trading, telegram)
+        yield Desk(settings, engine, store, http_app, registry, queries, trading, telegram, ops_alerts)
 
 
 def _telegram(
-    settings: Settings, runner: BatchRunner, queries: SqlDeskQueries, trading: TradingDesk, clock: Clock
+    settings: Settings, runner: BatchRunner, queries: SqlDeskQueries, trading: TradingDesk, clock: Clock, alert_gate: AlertGate
 ) -> TelegramDesk | None:
     if not settings.telegram.token.get_secret_value():
         return None
     return build_telegram(
         settings.telegram, runner=runner, queries=queries, trading=trading, clock=clock, instruments=instrument_table(settings),
-        approval_ttl=timedelta(minutes=settings.signals.approval_ttl_minutes),
+        approval_ttl=timedelta(minutes=settings.signals.approval_ttl_minutes), alert_gate=alert_gate,
     )
 
 

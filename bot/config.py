@@ -164,6 +164,12 @@ class TradingViewSettings(_Section):
         return values
 
 
+class AlertSettings(_Section):
+    # The same alert (kind and subject) goes to the ops chat at most once per window; repeats are counted.
+    window_seconds: Annotated[int, Field(ge=1)] = 300
+    max_per_window: Annotated[int, Field(ge=1)] = 20  # all alerts together, so an outage cannot flood the chat
+
+
 class LogSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["text", "json"] = "text"
@@ -186,6 +192,7 @@ class Settings(BaseSettings):
     feed: FeedSettings = FeedSettings()
     charts: ChartSettings = ChartSettings()
     tradingview: TradingViewSettings = TradingViewSettings()
+    alerts: AlertSettings = AlertSettings()
     log: LogSettings = LogSettings()
 
     @model_validator(mode="after")

@@ -76,9 +76,3 @@ def render_signal_line(s: Signal) -> str:
 def _utc(moment: datetime) -> str:
     return moment.strftime("%d %b %H:%M UTC")
 
-
-def render_blocked_alert(chat_id: int, dropped: int) -> str:
-    return (
-        f"<b>warning</b> · user {chat_id} blocked the bot. {dropped} queued message(s) for them were dropped; "
-        "they get cards again after sending /start."
-    )

@@ -29,13 +29,15 @@ from bot.telegram.fanout import CardFanout
 from bot.telegram.handlers import all_routers
 from bot.telegram.middlewares import RoleMiddleware
 from bot.telegram.outgoing import Outgoing
-from bot.telegram.render import render_blocked_alert
+from bot.telegram.ops_alerts import TelegramOpsAlerts
 from bot.telegram.replies import Replies
 from bot.telegram.sender import OutboxSender, SendLimits
 from bot.trading import TradingDesk
+from core.alert_gate import AlertGate
 from core.approvals import ApprovalService
 from core.clock import Clock
 from core.instruments import InstrumentTable
+from core.notify import OpsAlert, Severity
 from core.roles import Roles
 from storage.batch_runner import BatchRunner
 from storage.card_fanout import SqlCardFanout
@@ -57,6 +59,7 @@ class TelegramDesk:
     outbox: SqlOutbox
     replies: Replies
     settings: TelegramSettings
+    ops_alerts: TelegramOpsAlerts
 
 
 def make_bot(settings: TelegramSettings) -> Bot:
@@ -73,6 +76,7 @@ def build_telegram(
     clock: Clock,
     instruments: InstrumentTable,
     approval_ttl: timedelta,
+    alert_gate: AlertGate,
 ) -> TelegramDesk:
     roles = Roles.of(settings.traders, settings.admins, settings.viewers)
     bot = make_bot(settings)
@@ -81,11 +85,11 @@ def build_telegram(
     limits = SendLimits(settings.rate_global_per_second, settings.rate_chat_per_second)
 
     async def tell_ops_chat_blocked(chat_id: int, dropped: int) -> None:
-        if settings.ops_chat_id and chat_id != settings.ops_chat_id:
-            await outbox.queue_text(settings.ops_chat_id, render_blocked_alert(chat_id, dropped), clock.now())
-            sender.wake()
+        if chat_id != settings.ops_chat_id:  # the ops chat itself blocked: nowhere to tell
+            await ops_alerts.alert(blocked_alert(chat_id, dropped))
 
     sender = OutboxSender(outgoing, outbox, clock, limits, on_blocked=tell_ops_chat_blocked)
+    ops_alerts = TelegramOpsAlerts(alert_gate, outbox, sender.wake, bot, clock, settings.ops_chat_id)
     fanout = CardFanout(SqlCardFanout(runner), roles, clock, approval_ttl, sender)
     approvals = ApprovalService(SqlDecisionStore(runner), roles, clock, approval_ttl, settings.consent_version)
     replies = Replies(outbox, sender, clock, bot)
@@ -98,7 +102,14 @@ def build_telegram(
     role_check = RoleMiddleware(roles)
     dispatcher.message.middleware(role_check)
     dispatcher.callback_query.middleware(role_check)
-    return TelegramDesk(bot, dispatcher, sender, fanout, approvals, outbox, replies, settings)
+    return TelegramDesk(bot, dispatcher, sender, fanout, approvals, outbox, replies, settings, ops_alerts)
+
+
+def blocked_alert(chat_id: int, dropped: int) -> OpsAlert:
+    return OpsAlert(
+        "chat_blocked", Severity.WARNING, f"User {chat_id} blocked the bot.", f"chat {chat_id}",
+        f"Dropped {dropped} queued message(s) for them; they get cards again after sending /start.",
+    )
 
 
 def mount_webhook(desk: TelegramDesk, app: web.Application) -> None:

@@ -12,7 +12,7 @@ async def test_a_trader_who_blocked_the_bot_is_skipped_and_ops_are_told(desk: Ap
     first = await post_signal(desk, external_id="b-1")
     await card_for(emulator, TRADERS[0], first)
     alerts = await emulator.wait_for_messages(ADMIN, lambda ms: any("blocked the bot" in (m.text or "") for m in ms))
-    assert any(f"user {TRADERS[1]} blocked the bot" in (m.text or "") for m in alerts)
+    assert any(f"User {TRADERS[1]} blocked the bot" in (m.text or "") for m in alerts)
 
     second = await post_signal(desk, external_id="b-2", version=2)
     await card_for(emulator, TRADERS[0], second)
