@@ -63,6 +63,18 @@ class QuoteGuard:
         self._max_future_skew = max_future_skew
         self._last: dict[str, Quote] = {}
 
+    def knows(self, instrument: str) -> bool:
+        """Whether the guard holds a reference quote for `instrument`."""
+        return instrument in self._last
+
+    def remember(self, quote: Quote) -> None:
+        """Take `quote` as its instrument's reference without judging it: the last quote stored, read back
+        after a restart (or after a failed write), so the guard judges against what the store holds."""
+        self._last[quote.instrument] = quote
+
+    def forget(self, instrument: str) -> None:
+        self._last.pop(instrument, None)
+
     def check(self, quote: Quote) -> QuoteVerdict:
         """Judge `quote`; when it is accepted it becomes the instrument's reference for the next one."""
         verdict = self._judge(quote)

@@ -3,6 +3,7 @@ the paper broker keeps its book in."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 from typing import Protocol
@@ -10,9 +11,9 @@ from typing import Protocol
 from core.candles import Candle
 from core.orders import Order, OrderKind, OrderRequest, OrderStatus
 from core.quotes import Quote
-from core.trades import Account, CloseReason, EquityPoint, Fill, Position
+from core.trades import Account, CloseReason, EquityPoint, Fill, Position, TradeEvent
 
-__all__ = ["Broker", "PriceFeed", "Quote", "TradeStore"]
+__all__ = ["Broker", "PriceFeed", "Quote", "QuoteDrivenBroker", "QuoteStore", "TradeStore"]
 
 
 class Broker(Protocol):
@@ -46,6 +47,25 @@ class PriceFeed(Protocol):
     async def candles(self, instrument: str, *, timeframe: timedelta, limit: int) -> list[Candle]:
         """The latest `limit` candles, oldest first; the last one may still be forming."""
         ...
+
+
+class QuoteStore(PriceFeed, Protocol):
+    """Where accepted quotes go, so that every process (and a restarted one) prices orders alike."""
+
+    async def record(self, quotes: Sequence[Quote]) -> None:
+        """Store accepted quotes, in time order, in one transaction: each becomes its instrument's latest
+        quote (unless a newer one is stored) and updates the forming candle. Raises StorageUnavailable."""
+        ...
+
+    async def load_bars(self, instrument: str, candles: Sequence[Candle]) -> int:
+        """Store history bars (e.g. from a CSV file), replacing stored bars of the same start; how many were stored."""
+        ...
+
+
+class QuoteDrivenBroker(Protocol):
+    """A broker that trades on the quotes it is fed (the paper broker)."""
+
+    async def on_quote(self, quote: Quote) -> list[TradeEvent]: ...
 
 
 class TradeStore(Protocol):
