@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.engine import Connection
 
 from core.errors import TradeNotFound
@@ -19,6 +19,7 @@ from core.orders import Order, OrderKind, OrderRequest, OrderStatus, order_sourc
 from core.signals import Side
 from core.trades import Account, CloseReason, EquityPoint, Fill, FillKind, Position
 from storage.batch_runner import BatchRunner
+from storage.money_sql import exact, maybe_exact, plus
 from storage.models import TradeAccountRow, TradeEquityPointRow, TradeFillRow, TradeOrderRow, TradePositionRow
 from storage.upsert import insert_for
 
@@ -194,30 +195,11 @@ def _close_position(conn: Connection, order: Order, position: Position, fill: Fi
         raise _NothingWritten  # no such open position: undo the order's move
     conn.execute(FILLS.insert().values(_fill_values(fill)))
     credited = conn.execute(
-        update(ACCOUNTS).where(ACCOUNTS.c.id == fill.account_id).values(balance=_plus(conn, ACCOUNTS.c.balance, fill.pnl))
+        update(ACCOUNTS).where(ACCOUNTS.c.id == fill.account_id).values(balance=plus(conn, ACCOUNTS.c.balance, fill.pnl))
     ).rowcount
     if credited != 1:
         raise TradeNotFound(f"no account {fill.account_id}")
     return True
-
-
-def _plus(conn: Connection, column: Any, amount: Decimal) -> Any:
-    """`column + amount`, exact. SQLite keeps money as text and its `+` would add binary floats, so there
-    the sum is a function computing in Decimal, still inside the one UPDATE (an increment, not a value read
-    earlier)."""
-    if conn.dialect.name != "sqlite":
-        return column + amount
-    conn.connection.dbapi_connection.create_function(  # type: ignore[union-attr]
-        _SQLITE_DECIMAL_ADD, 2, _decimal_add, deterministic=True
-    )
-    return func.sd_decimal_add(column, bindparam(None, amount, type_=column.type))
-
-
-_SQLITE_DECIMAL_ADD = "sd_decimal_add"
-
-
-def _decimal_add(left: str, right: str) -> str:
-    return format(Decimal(left) + Decimal(right), "f")
 
 
 # --- rows <-> domain objects ---
@@ -232,19 +214,8 @@ def _all(conn: Connection, query: Any, convert: Any) -> list[Any]:
     return [convert(row) for row in conn.execute(query)]
 
 
-def _exact(value: Decimal) -> Decimal:
-    """The stored value without the column's padding zeros (PostgreSQL answers 2400.5000000000)."""
-    if value == value.to_integral_value():
-        return value.quantize(Decimal(1))
-    return value.normalize()
-
-
-def _maybe_exact(value: Decimal | None) -> Decimal | None:
-    return None if value is None else _exact(value)
-
-
 def _account_from_row(row: Any) -> Account:
-    return Account(row.id, _exact(row.starting_balance), _exact(row.balance), row.opened_at)
+    return Account(row.id, exact(row.starting_balance), exact(row.balance), row.opened_at)
 
 
 def _order_from_row(row: Any) -> Order:
@@ -254,10 +225,10 @@ def _order_from_row(row: Any) -> Order:
         idempotency_key=row.idempotency_key,
         instrument=row.instrument,
         side=Side(row.side),
-        volume=_exact(row.volume),
-        entry=_exact(row.entry),
-        stop_loss=_exact(row.stop_loss),
-        take_profit=_exact(row.take_profit),
+        volume=exact(row.volume),
+        entry=exact(row.entry),
+        stop_loss=exact(row.stop_loss),
+        take_profit=exact(row.take_profit),
         created_at=row.created_at,
         expires_at=row.expires_at,
     )
@@ -281,15 +252,15 @@ def _position_from_row(row: Any) -> Position:
         order_id=row.order_id,
         instrument=row.instrument,
         side=Side(row.side),
-        volume=_exact(row.volume),
-        open_price=_exact(row.open_price),
-        stop_loss=_exact(row.stop_loss),
-        take_profit=_exact(row.take_profit),
+        volume=exact(row.volume),
+        open_price=exact(row.open_price),
+        stop_loss=exact(row.stop_loss),
+        take_profit=exact(row.take_profit),
         opened_at=row.opened_at,
         closed_at=row.closed_at,
-        close_price=_maybe_exact(row.close_price),
+        close_price=maybe_exact(row.close_price),
         close_reason=None if row.close_reason is None else CloseReason(row.close_reason),
-        pnl=_maybe_exact(row.pnl),
+        pnl=maybe_exact(row.pnl),
     )
 
 
@@ -303,10 +274,10 @@ def _fill_values(f: Fill) -> dict[str, Any]:
 def _fill_from_row(row: Any) -> Fill:
     return Fill(
         row.id, row.order_id, row.account_id, row.instrument, Side(row.side), FillKind(row.kind),
-        _exact(row.volume), _exact(row.price), row.time, _exact(row.pnl),
+        exact(row.volume), exact(row.price), row.time, exact(row.pnl),
     )
 
 
 def _equity_from_row(row: Any) -> EquityPoint:
-    return EquityPoint(row.account_id, row.time, _exact(row.balance), _exact(row.equity))
+    return EquityPoint(row.account_id, row.time, exact(row.balance), exact(row.equity))
 
