@@ -104,6 +104,11 @@ class EmulatorControl:
 
     # What the bot did.
 
+    @property
+    def uploads(self) -> int:
+        """Photos the bot uploaded as bytes; sends that re-use a file_id do not count."""
+        return self.state.files.uploads
+
     def messages(self, chat_id: int) -> list[SentMessage]:
         """The bot's messages in a chat, oldest first, as they look now (deleted ones flagged)."""
         chat = self.state.chats.get(chat_id)

@@ -133,7 +133,8 @@ async def _set_limits(request: web.Request) -> web.Response:
 
 
 async def _stats(request: web.Request) -> web.Response:
-    stats = request.app[CONTROL_KEY].stats
+    control = request.app[CONTROL_KEY]
+    stats = control.stats
     chats = {record.chat_id for record in stats.sends}
     return web.json_response(
         {
@@ -141,6 +142,7 @@ async def _stats(request: web.Request) -> web.Response:
             "accepted_sends": len(stats.sends),
             "peak_per_second": stats.peak(1.0),
             "peak_per_second_in_a_chat": max((stats.peak(1.0, c) for c in chats), default=0),
+            "photo_uploads": control.uploads,
         }
     )
 

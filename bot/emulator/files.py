@@ -40,6 +40,11 @@ class FileStore:
         self._by_file_id: dict[str, tuple[StoredFile, list[JsonObject]]] = {}
         self._by_path: dict[str, StoredFile] = {}
 
+    @property
+    def uploads(self) -> int:
+        """Photos stored from uploaded bytes (a send by file_id stores nothing), for tests of re-use."""
+        return self._uploads
+
     def add_photo(self, data: bytes, filename: str) -> list[JsonObject]:
         width, height = image_size(data)
         self._uploads += 1

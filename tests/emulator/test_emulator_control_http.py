@@ -75,6 +75,7 @@ async def test_modes_limits_and_stats_over_http(
         "accepted_sends": 0,
         "peak_per_second": 0,
         "peak_per_second_in_a_chat": 0,
+        "photo_uploads": 0,
     }
 
 

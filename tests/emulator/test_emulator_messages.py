@@ -7,7 +7,12 @@ import asyncio
 import aiohttp
 import pytest
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest, TelegramConflictError, TelegramUnauthorizedError
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramConflictError,
+    TelegramForbiddenError,
+    TelegramUnauthorizedError,
+)
 from aiogram.types import (
     BotCommand,
     BufferedInputFile,
@@ -138,6 +143,7 @@ async def test_photo_uploads_then_resends_by_file_id(telegram: BotApiEmulator, b
     assert again.photo == uploaded.photo
     downloaded = await bot.download(biggest.file_id)
     assert downloaded is not None and downloaded.read() == chart
+    assert telegram.uploads == 1  # the second send re-used the upload
     first, second = telegram.messages(TRADER)
     assert (first.has_photo, first.text) == (True, "XAUUSD H1")
     assert first.photo_file_id == biggest.file_id
@@ -146,6 +152,17 @@ async def test_photo_uploads_then_resends_by_file_id(telegram: BotApiEmulator, b
         await bot.send_photo(TRADER, "no-such-file-id")
     with pytest.raises(TelegramBadRequest, match="there is no text in the message to edit"):
         await bot.edit_message_text("text", chat_id=TRADER, message_id=again.message_id)
+
+
+async def test_a_refused_photo_send_stores_no_upload(telegram: BotApiEmulator, bot: Bot) -> None:
+    telegram.block(TRADER)
+    with pytest.raises(TelegramForbiddenError):
+        await bot.send_photo(TRADER, BufferedInputFile(png_bytes(64, 64), filename="chart.png"))
+    telegram.unblock(TRADER)
+    with pytest.raises(TelegramBadRequest, match="IMAGE_PROCESS_FAILED"):
+        await bot.send_photo(TRADER, BufferedInputFile(b"not an image", filename="chart.png"))
+
+    assert telegram.uploads == 0 and telegram.messages(TRADER) == []
 
 
 async def test_commands_are_stored_per_scope(bot: Bot) -> None:

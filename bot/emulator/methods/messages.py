@@ -11,6 +11,7 @@ from bot.emulator.errors import (
     MESSAGE_TO_EDIT_NOT_FOUND,
     bad_request,
 )
+from bot.emulator.files import image_size
 from bot.emulator.formatting import format_text, utf16_length
 from bot.emulator.model import JsonObject, StoredMessage, validate_inline_keyboard
 from bot.emulator.params import Params, Upload
@@ -39,10 +40,12 @@ async def send_photo(state: EmulatorState, params: Params) -> JsonObject:
     markup = _reply_markup(params)
     photo = params.input_file("photo", "there is no photo in the request")
     if isinstance(photo, Upload):
-        sizes = state.files.add_photo(photo.data, photo.filename)
+        image_size(photo.data)  # refuse what cannot be decoded before anything else
+        state.admit_send(chat.id, "sendPhoto")
+        sizes = state.files.add_photo(photo.data, photo.filename)  # a refused send stores no upload
     else:
         sizes = state.files.photo(photo)
-    state.admit_send(chat.id, "sendPhoto")
+        state.admit_send(chat.id, "sendPhoto")
     message = chat.add(
         state.bot.to_api(),
         from_bot=True,
