@@ -29,7 +29,7 @@ from core.trades import (
     exit_price,
     pnl,
 )
-from core.trading_ports import TradeStore
+from core.trading_ports import PriceFeed, TradeStore
 
 EXPIRED = "expired"
 
@@ -39,7 +39,11 @@ class PaperBroker:
 
     Times: fills, closes and expiries driven by a quote carry the quote's time; those driven by a call
     (place, cancel, close_position, expire_due) carry the clock's. A pending order ignores quotes older
-    than itself, so a replay must run with a clock on the replayed timeline."""
+    than itself, so a replay must run with a clock on the replayed timeline.
+
+    With no quote of its own for an instrument (a restarted process, or one that is not fed quotes) it asks
+    `prices`, the shared store of accepted quotes, so every process prices market orders, closes and
+    equity alike."""
 
     def __init__(
         self,
@@ -49,6 +53,7 @@ class PaperBroker:
         *,
         starting_balance: Decimal,
         equity_interval: timedelta = timedelta(minutes=1),
+        prices: PriceFeed | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -57,6 +62,7 @@ class PaperBroker:
         self._equity_interval = equity_interval  # at most one mark-to-market point per account per interval
         self._ids = SignalIdFactory()
         self._last_quotes: dict[str, Quote] = {}
+        self._prices = prices
         self._last_points: dict[str, datetime] = {}
         # One book, one writer: quotes, placements and closes never interleave half-way.
         self._lock = asyncio.Lock()
@@ -65,7 +71,7 @@ class PaperBroker:
 
     async def place(self, request: OrderRequest, kind: OrderKind) -> Order:
         async with self._lock:
-            quote = self._last_quotes.get(request.instrument)
+            quote = await self._quote(request.instrument)
             if kind is OrderKind.MARKET and quote is None:
                 raise NoQuote(request.instrument)
             await self._account(request.account_id)
@@ -91,7 +97,7 @@ class PaperBroker:
             position = await self._store.position(position_id)
             if position is None or not position.is_open:
                 raise TradeNotFound(f"no open position {position_id}")
-            quote = self._last_quotes.get(position.instrument)
+            quote = await self._quote(position.instrument)
             if quote is None:
                 raise NoQuote(position.instrument)
             now = self._clock.now()
@@ -216,7 +222,7 @@ class PaperBroker:
         """Open positions marked at the price they would close at; one without a quote yet counts as flat."""
         total = Decimal(0)
         for position in await self._store.open_positions(account_id=account_id):
-            quote = self._last_quotes.get(position.instrument)
+            quote = await self._quote(position.instrument)
             if quote is not None:
                 total += self._pnl(position, exit_price(position.side, quote))
         return total
@@ -224,6 +230,12 @@ class PaperBroker:
     def _pnl(self, position: Position, price: Decimal) -> Decimal:
         contract_size = self._instruments.spec(position.instrument).contract_size
         return pnl(position.side, position.open_price, price, position.volume, contract_size)
+
+    async def _quote(self, instrument: str) -> Quote | None:
+        quote = self._last_quotes.get(instrument)
+        if quote is None and self._prices is not None:
+            quote = await self._prices.latest_quote(instrument)
+        return quote
 
     async def _account(self, account_id: str) -> Account:
         account = await self._store.account(account_id)
