@@ -81,7 +81,9 @@ class ChartRenderer:
 
     `executor`: a pool to render in, which the caller keeps and shuts down; by default the renderer
     starts `workers` processes itself and replaces them if one dies. `render` is the function run in
-    the pool (a module-level function when the pool is a process pool).
+    the pool (a module-level function when the pool is a process pool). `prestart`: start the workers
+    in start(), so the first chart does not wait for them; False leaves that to the first render
+    (a process that may never draw a chart then never pays for the workers).
     """
 
     def __init__(
@@ -94,6 +96,7 @@ class ChartRenderer:
         timeout_seconds: float = 3.0,
         executor: Executor | None = None,
         render: RenderFunction = render_chart,
+        prestart: bool = True,
     ) -> None:
         if workers < 1 or max_pending < 1 or timeout_seconds <= 0:
             raise ValueError("workers and max_pending must be at least 1 and timeout_seconds positive")
@@ -105,6 +108,7 @@ class ChartRenderer:
         self._executor = executor
         self._owns_executor = executor is None
         self._render = render
+        self._prestart = prestart
         self._queue: asyncio.Queue[_Job] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._in_flight: dict[str, asyncio.Future[RenderedChart | None]] = {}
@@ -123,18 +127,21 @@ class ChartRenderer:
             raise RuntimeError("ChartRenderer already started")
         if self._owns_executor:
             self._executor = process_pool(self._workers)
+        if self._prestart:
+            await self._start_workers()
+        queue: asyncio.Queue[_Job] = asyncio.Queue(self._max_pending)
+        self._tasks = [asyncio.create_task(self._work(queue), name=f"chart-worker-{i}") for i in range(self._workers)]
+        self._queue = queue
+
+    async def _start_workers(self) -> None:
         loop = asyncio.get_running_loop()
         try:
-            # Start the worker processes now, so the first chart does not pay for their start-up.
             await asyncio.gather(*(loop.run_in_executor(self._executor, _ready) for _ in range(self._workers)))
         except BaseException:
             if self._owns_executor and self._executor is not None:
                 self._executor.shutdown(wait=False, cancel_futures=True)
                 self._executor = None
             raise
-        queue: asyncio.Queue[_Job] = asyncio.Queue(self._max_pending)
-        self._tasks = [asyncio.create_task(self._work(queue), name=f"chart-worker-{i}") for i in range(self._workers)]
-        self._queue = queue
 
     async def close(self) -> None:
         """Stop rendering; requests still waiting get None. Idempotent."""
@@ -172,6 +179,10 @@ class ChartRenderer:
     def remember_upload(self, key: str, file_id: str) -> None:
         """After sending a ChartPhoto's PNG, keep Telegram's file_id so later sends reuse the upload."""
         self._cache.remember_upload(key, file_id)
+
+    def upload_for(self, key: str) -> str | None:
+        """The file_id remembered for the chart `key` (since its ChartPhoto was handed out), if any."""
+        return self._cache.upload_for(key)
 
     async def _rendered(
         self, queue: asyncio.Queue[_Job], key: str, spec: ChartSpec, theme: Theme

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
 import threading
 import time
@@ -189,6 +190,7 @@ async def test_upload_is_remembered_per_chart_and_theme(eurusd, threads, registr
         first = await renderer.render(signal_chart(eurusd), Theme.DARK)
         assert first is not None and first.file_id is None
         renderer.remember_upload(first.key, "AgACAgIAAxkBAAIB")  # what the first send_photo returned
+        assert renderer.upload_for(first.key) == "AgACAgIAAxkBAAIB"
 
         again = await renderer.render(signal_chart(eurusd), Theme.DARK)
         light = await renderer.render(signal_chart(eurusd), Theme.LIGHT)
@@ -243,3 +245,13 @@ async def test_a_dead_worker_process_is_replaced(eurusd, registry):
         recovered = await renderer.render(signal_chart(eurusd))
     assert recovered is not None and png_size(recovered.png) == (1280, 720)
     assert metric(registry, "signaldesk_chart_renders_dropped_total", reason="error") == 1
+
+
+async def test_without_prestart_no_worker_process_starts_until_the_first_chart(eurusd, registry):
+    before = set(multiprocessing.active_children())
+    renderer = ChartRenderer(cache=ChartCache(), registry=registry, timeout_seconds=30, prestart=False)
+    async with renderer:
+        assert set(multiprocessing.active_children()) == before
+        photo = await renderer.render(signal_chart(eurusd))
+        assert set(multiprocessing.active_children()) - before, "the first chart started a worker"
+    assert photo is not None and png_size(photo.png) == (1280, 720)
