@@ -146,7 +146,13 @@ class FeedSettings(_Section):
 
 
 class ChartSettings(_Section):
-    cache_ttl_seconds: Annotated[int, Field(ge=0)] = 300
+    cache_ttl_seconds: Annotated[int, Field(ge=0)] = 300  # 0: no cache (every send renders and uploads)
+    cache_max_entries: Annotated[int, Field(ge=1)] = 128
+    theme: Literal["dark", "light"] = "dark"
+    workers: Annotated[int, Field(ge=1, le=16)] = 1  # rendering processes
+    max_pending: Annotated[int, Field(ge=1)] = 32  # charts waiting for a worker; beyond: sent without the chart
+    # A chart not ready this long after it was asked for is left out: the message goes without it.
+    render_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 3
 
 
 class TradingViewSettings(_Section):
