@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import csv
 from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -84,6 +85,12 @@ class CsvReplayFeed:
         return merged[-limit:] if limit > 0 else []
 
 
+@dataclass(frozen=True)
+class PriceFile:
+    quotes: list[Quote]
+    bars: list[Candle]  # a bar file's own bars (history for charts); empty for a file of ticks
+
+
 def load_quotes(
     path: Path,
     instruments: InstrumentTable,
@@ -92,6 +99,17 @@ def load_quotes(
     spread_points: int = 0,
     bar_period: timedelta = timedelta(hours=1),
 ) -> list[Quote]:
+    return load_price_file(path, instruments, instrument=instrument, spread_points=spread_points, bar_period=bar_period).quotes
+
+
+def load_price_file(
+    path: Path,
+    instruments: InstrumentTable,
+    *,
+    instrument: str | None = None,
+    spread_points: int = 0,
+    bar_period: timedelta = timedelta(hours=1),
+) -> PriceFile:
     with path.open(newline="") as file:
         rows = csv.reader(file)
         header = [name.strip().lower() for name in next(rows, [])]
@@ -100,13 +118,13 @@ def load_quotes(
         if time_column is None:
             raise PriceDataError(f"{path}: no time column in the header {header}")
         if {"bid", "ask"} <= columns.keys():
-            return list(_ticks(path, rows, columns, time_column, instrument))
+            return PriceFile(list(_ticks(path, rows, columns, time_column, instrument)), [])
         if {"open", "high", "low", "close"} <= columns.keys():
             if instrument is None:
                 raise PriceDataError(f"{path}: a file of bars needs the instrument it holds")
             spread = spread_points * instruments.spec(instrument).point
-            bars = _bars(path, rows, columns, time_column)
-            return [q for bar in bars for q in _bar_quotes(instrument, bar, spread, bar_period)]
+            bars = list(_bars(path, rows, columns, time_column))
+            return PriceFile([q for bar in bars for q in _bar_quotes(instrument, bar, spread, bar_period)], bars)
     raise PriceDataError(f"{path}: header {header} has neither bid/ask nor open/high/low/close columns")
 
 
