@@ -110,38 +110,81 @@ class _Closing:
     failures: tuple[str, ...]  # one line per position (or listing) that failed
 
 
+@dataclass(frozen=True)
+class DrawdownMeter:
+    """The reading side: each account's equity against its stored peak, and whether it is blocked. It
+    changes nothing and tells nobody, so /status and the execution service can hold it before the people
+    the guard tells (the Telegram side) exist."""
+
+    store: RiskStore
+    broker: Broker
+    accounts: AccountMap
+    policy: DrawdownPolicy
+
+    @property
+    def cap(self) -> Decimal:
+        return self.policy.cap
+
+    async def is_blocked(self, account_id: str) -> bool:
+        state = await self.store.state(account_id)
+        return state is not None and state.blocked
+
+    async def status(self) -> list[AccountRisk]:
+        """Every account, measured now (for /drawdown and /status)."""
+        return [await self._status(account_id) for account_id in self.accounts.accounts()]
+
+    def account_named(self, target: str) -> str:
+        """The account an admin means: an account id, or the id of a trader who has one."""
+        if target in self.accounts.accounts():
+            return target
+        if target.isdigit() and int(target) in self.accounts.traders:
+            return self.accounts.account_of(int(target))
+        raise self._unknown(f"no account or trader {target!r}")
+
+    def require_known(self, account_id: str) -> None:
+        if account_id not in self.accounts.accounts():
+            raise self._unknown(f"no account {account_id!r}")
+
+    def first_peak(self, equity: Decimal) -> Decimal:
+        start = self.policy.starting_equity
+        return equity if start is None else max(start, equity)
+
+    def _unknown(self, what: str) -> UnknownAccount:
+        return UnknownAccount(f"{what}; accounts: {', '.join(self.accounts.accounts()) or 'none'}")
+
+    async def _status(self, account_id: str) -> AccountRisk:
+        state = await self.store.state(account_id)
+        blocked = state is not None and state.blocked
+        try:
+            equity = await self.broker.account_equity(account_id)
+        except Exception as exc:  # noqa: BLE001 - one unreachable account must not hide the others
+            return AccountRisk(account_id, self.cap, blocked, error=f"{type(exc).__name__}: {exc}")
+        peak = max(state.peak, equity) if state is not None else self.first_peak(equity)
+        return AccountRisk(account_id, self.cap, blocked, equity, peak, drawdown(peak, equity))
+
+
 class DrawdownGuard:
-    def __init__(
-        self,
-        store: RiskStore,
-        broker: Broker,
-        accounts: AccountMap,
-        clock: Clock,
-        policy: DrawdownPolicy,
-        notifier: TraderNotifier,
-        alerts: OpsAlerts,
-    ) -> None:
-        self._store = store
-        self._broker = broker
-        self._accounts = accounts
+    def __init__(self, meter: DrawdownMeter, clock: Clock, notifier: TraderNotifier, alerts: OpsAlerts) -> None:
+        self.meter = meter
+        self._store = meter.store
+        self._broker = meter.broker
         self._clock = clock
-        self._policy = policy
         self._notifier = notifier
         self._alerts = alerts
 
     @property
     def cap(self) -> Decimal:
-        return self._policy.cap
+        return self.meter.cap
 
     async def is_blocked(self, account_id: str) -> bool:
-        state = await self._store.state(account_id)
-        return state is not None and state.blocked
+        """Asked by the execution service before it places any order."""
+        return await self.meter.is_blocked(account_id)
 
     async def check(self, account_id: str) -> AccountRisk:
         """Measure the account, raise its peak, and block / close / unblock as the drawdown requires."""
         equity = await self._broker.account_equity(account_id)
         now = self._clock.now()
-        state = await self._store.raise_peak(account_id, equity, first_peak=self._first_peak(equity), now=now)
+        state = await self._store.raise_peak(account_id, equity, first_peak=self.meter.first_peak(equity), now=now)
         fraction = drawdown(state.peak, equity)
         risk = AccountRisk(account_id, self.cap, state.blocked, equity, state.peak, fraction)
         if not state.blocked:
@@ -149,7 +192,7 @@ class DrawdownGuard:
                 await self._breach(risk, now)
                 return dataclasses.replace(risk, blocked=True)
             return risk
-        if self._policy.resume_on_recovery and fraction <= self.cap:
+        if self.meter.policy.resume_on_recovery and fraction <= self.cap:
             if await self._store.unblock(account_id, now):
                 await self._tell_allowed(risk, "drawdown_recovered", f"drawdown is back to {percent(fraction)}, within the cap", "allowed new orders again")
             return dataclasses.replace(risk, blocked=False)
@@ -158,49 +201,16 @@ class DrawdownGuard:
 
     async def reset(self, account_id: str) -> AccountRisk:
         """An admin's reset: allow orders again and measure the drawdown from the current equity from now on."""
-        self._known(account_id)
+        self.meter.require_known(account_id)
         equity = await self._broker.account_equity(account_id)
         if equity <= 0:
             raise ResetRefused(f"account {account_id} has equity {equity}; a reset needs positive equity to measure from")
         risk = AccountRisk(account_id, self.cap, False, equity, equity, Decimal(0))
         if await self._store.reset(account_id, equity, self._clock.now()):
-            await self._tell_allowed(risk, "drawdown_reset", "an admin reset the drawdown guard", f"allowed new orders again; the peak is now the current equity {equity}")
+            await self._tell_allowed(risk, "drawdown_reset", "an admin reset the drawdown guard", f"allowed new orders again; the peak is now the current equity {equity:.2f}")
         return risk
 
-    async def status(self) -> list[AccountRisk]:
-        """Every account, measured now without changing anything (for /drawdown and /status)."""
-        return [await self._status(account_id) for account_id in self._accounts.accounts()]
-
-    def account_named(self, target: str) -> str:
-        """The account an admin means: an account id, or the id of a trader who has one."""
-        if target in self._accounts.accounts():
-            return target
-        if target.isdigit() and int(target) in self._accounts.traders:
-            return self._accounts.account_of(int(target))
-        raise self._unknown(f"no account or trader {target!r}")
-
     # --- steps ---
-
-    def _first_peak(self, equity: Decimal) -> Decimal:
-        start = self._policy.starting_equity
-        return equity if start is None else max(start, equity)
-
-    def _known(self, account_id: str) -> None:
-        if account_id not in self._accounts.accounts():
-            raise self._unknown(f"no account {account_id!r}")
-
-    def _unknown(self, what: str) -> UnknownAccount:
-        return UnknownAccount(f"{what}; accounts: {', '.join(self._accounts.accounts()) or 'none'}")
-
-    async def _status(self, account_id: str) -> AccountRisk:
-        state = await self._store.state(account_id)
-        blocked = state is not None and state.blocked
-        try:
-            equity = await self._broker.account_equity(account_id)
-        except Exception as exc:  # noqa: BLE001 - one unreachable account must not hide the others
-            return AccountRisk(account_id, self.cap, blocked, error=f"{type(exc).__name__}: {exc}")
-        peak = max(state.peak, equity) if state is not None else self._first_peak(equity)
-        return AccountRisk(account_id, self.cap, blocked, equity, peak, drawdown(peak, equity))
 
     async def _breach(self, risk: AccountRisk, now: datetime) -> None:
         assert risk.drawdown is not None
@@ -213,7 +223,7 @@ class DrawdownGuard:
         await self._alerts.alert(OpsAlert(
             kind="drawdown_breach",
             severity=Severity.CRITICAL,
-            what=f"{reason} (equity {risk.equity}, peak {risk.peak})",
+            what=f"{reason} (equity {risk.equity:.2f}, peak {risk.peak:.2f})",
             subject=_subject(risk.account_id),
             action=f"closed {len(closing.closed)} positions, blocked new orders",
         ))

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.accounts import AccountMap
-from core.drawdown import DrawdownGuard, DrawdownPolicy, drawdown, percent
+from core.drawdown import DrawdownGuard, DrawdownMeter, DrawdownPolicy, drawdown, percent
 from tests.risk.risk_fakes import FakeBroker, MemoryRiskStore, Told
 from tests.support import FakeClock
 
@@ -63,7 +63,7 @@ def test_the_guard_keeps_the_running_peak_and_blocks_at_the_first_breach(equitie
     account = "tg-111"
     broker, store, told = FakeBroker(), MemoryRiskStore(), Told()
     policy = DrawdownPolicy(cap=cap, resume_on_recovery=False, starting_equity=None)
-    guard = DrawdownGuard(store, broker, AccountMap(frozenset({111})), FakeClock(), policy, told, told)
+    guard = DrawdownGuard(DrawdownMeter(store, broker, AccountMap(frozenset({111})), policy), FakeClock(), told, told)
 
     async def replay() -> None:
         peak, breached = equities[0], False

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from core.accounts import AccountMap
-from core.drawdown import DrawdownGuard, DrawdownPolicy, ResetRefused, UnknownAccount
+from core.drawdown import DrawdownGuard, DrawdownMeter, DrawdownPolicy, ResetRefused, UnknownAccount
 from core.errors import BrokerUnavailable
 from core.notify import Severity
 from core.trades import CloseReason
@@ -23,7 +23,7 @@ def guard(
     broker: FakeBroker, told: Told, *, resume: bool = True, start: str | None = "10000", store: MemoryRiskStore | None = None
 ) -> DrawdownGuard:
     policy = DrawdownPolicy(cap=D("0.2"), resume_on_recovery=resume, starting_equity=None if start is None else D(start))
-    return DrawdownGuard(store or MemoryRiskStore(), broker, ACCOUNTS, FakeClock(), policy, told, told)
+    return DrawdownGuard(DrawdownMeter(store or MemoryRiskStore(), broker, ACCOUNTS, policy), FakeClock(), told, told)
 
 
 async def test_a_breach_closes_every_position_blocks_and_tells_the_trader_and_ops() -> None:
@@ -44,7 +44,7 @@ async def test_a_breach_closes_every_position_blocks_and_tells_the_trader_and_op
     [alert] = told.alerts
     assert (alert.kind, alert.severity, alert.subject) == ("drawdown_breach", Severity.CRITICAL, "account tg-111")
     assert alert.action == "closed 2 positions, blocked new orders"
-    assert "20.00 %" in alert.what and "7999.99" in alert.what
+    assert alert.what == "drawdown 20.00 % past the cap of 20.00 % (equity 7999.99, peak 10000.00)"
 
 
 @pytest.mark.parametrize(("equity", "blocked"), [("8000", False), ("8000.01", False), ("7999.99", True), ("0", True), ("-50", True)])
@@ -170,13 +170,13 @@ async def test_reset_refuses_unknown_accounts_and_equity_it_cannot_measure_from(
 
 @pytest.mark.parametrize(("target", "account"), [("tg-222", "tg-222"), ("111", "tg-111")])
 def test_an_admin_names_an_account_by_its_id_or_its_trader(target: str, account: str) -> None:
-    assert guard(FakeBroker(), Told()).account_named(target) == account
+    assert guard(FakeBroker(), Told()).meter.account_named(target) == account
 
 
 @pytest.mark.parametrize("target", ["333", "tg-333", "", "-111", "everyone"])
 def test_a_name_that_is_no_account_is_refused_with_the_list(target: str) -> None:
     with pytest.raises(UnknownAccount, match="accounts: tg-111, tg-222"):
-        guard(FakeBroker(), Told()).account_named(target)
+        guard(FakeBroker(), Told()).meter.account_named(target)
 
 
 async def test_status_measures_every_account_without_changing_anything() -> None:
@@ -185,7 +185,7 @@ async def test_status_measures_every_account_without_changing_anything() -> None
     broker.unreachable.add(OTHER)
     g = guard(broker, told, store=store)
 
-    first, second = await g.status()
+    first, second = await g.meter.status()
 
     assert (first.account_id, first.equity, first.peak, first.drawdown, first.cap, first.blocked) == (
         ACCOUNT, D(15000), D(15000), D(0), D("0.2"), False,
