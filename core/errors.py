@@ -145,3 +145,18 @@ class BrokerRejected(BrokerError):
 
 class PriceDataError(SignalDeskError):
     """A price file or price row cannot be read."""
+
+
+class InvalidQuotes(SignalDeskError):
+    """A quotes body whose shape is wrong: the whole request is refused and nothing is judged or stored."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{p.field}: {p.reason}" for p in problems))
+
+
+class TooManyQuotes(SignalDeskError):
+    def __init__(self, count: int, limit: int) -> None:
+        self.count = count
+        self.limit = limit
+        super().__init__(f"{count} quotes in one request; at most {limit} (quotes.max_per_request)")

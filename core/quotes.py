@@ -107,6 +107,6 @@ class QuoteGuard:
         ratio = quote.mid / last.mid
         if ratio > self._max_jump_ratio or ratio < 1 / self._max_jump_ratio:
             return QuoteVerdict(
-                QuoteProblem.JUMP, f"mid {quote.mid} is {ratio:.4g}x the last mid {last.mid}; refusing an absurd jump"
+                QuoteProblem.JUMP, f"mid {quote.mid} is {float(ratio):.4g}x the last mid {last.mid}; refusing an absurd jump"
             )
         return ACCEPTED

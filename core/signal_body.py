@@ -32,19 +32,19 @@ class _NonFinite:
     """Stands in for NaN/Infinity so the field rule, not the JSON parser, reports it."""
 
 
-_NON_FINITE = _NonFinite()
+NON_FINITE = _NonFinite()
 
 
 def decode_json_object(raw: bytes) -> dict[str, Any]:
     try:
         # Decimal keeps prices exact; Decimal ints dodge Python's 4300-digit int limit on hostile input.
-        value = json.loads(raw, parse_float=Decimal, parse_int=Decimal, parse_constant=lambda _: _NON_FINITE)
+        value = json.loads(raw, parse_float=Decimal, parse_int=Decimal, parse_constant=lambda _: NON_FINITE)
     except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedBody(f"body is not valid JSON: {exc}") from None
     except RecursionError:
         raise MalformedBody("body is not valid JSON: nested too deeply") from None
     if not isinstance(value, dict):
-        raise MalformedBody(f"body must be a JSON object, got {_json_type(value)}")
+        raise MalformedBody(f"body must be a JSON object, got {json_type(value)}")
     return value
 
 
@@ -77,7 +77,7 @@ def parse_signal_body(raw: bytes, *, now: datetime, max_future_skew: timedelta) 
 
     payload = body.get("payload")
     if payload is not None and not isinstance(payload, dict):
-        fail("payload", f"must be a JSON object, got {_json_type(payload)}")
+        fail("payload", f"must be a JSON object, got {json_type(payload)}")
     elif payload is not None and _contains_non_finite(payload):
         fail("payload", "must not contain NaN or Infinity")
 
@@ -117,10 +117,10 @@ def _price(body: dict[str, Any], name: str, fail: Fail) -> Decimal | None:
     value = body.get(name)
     if value is None:
         fail(name, "is required")
-    elif value is _NON_FINITE:
+    elif value is NON_FINITE:
         fail(name, "must be a finite number, not NaN or Infinity")
     elif not isinstance(value, Decimal):
-        fail(name, f"must be a number, got {_json_type(value)}")
+        fail(name, f"must be a number, got {json_type(value)}")
     elif not Decimal(0) < value < MAX_PRICE:
         fail(name, f"must be greater than 0 and less than {MAX_PRICE:.0E}")
     elif -value.normalize().as_tuple().exponent > MAX_PRICE_DECIMALS:
@@ -168,7 +168,7 @@ def _check_sides(side: Side, price: Decimal, stop: Decimal, target: Decimal, fai
 
 
 def _contains_non_finite(value: Any) -> bool:
-    if value is _NON_FINITE:
+    if value is NON_FINITE:
         return True
     if isinstance(value, dict):
         return any(_contains_non_finite(v) for v in value.values())
@@ -191,7 +191,7 @@ def _plain_json(value: Any) -> Any:
     return value
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, Decimal):

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily
+
+from core.quote_intake import QuoteIntake
 
 
 class _Labelled:
@@ -36,3 +40,17 @@ class IngestMetrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=registry,
         )
+
+
+class QuoteCounts:
+    """`signaldesk_quotes_total{outcome, problem}` read from the QuoteIntake, which counts every quote from
+    every source (pushed or replayed) once."""
+
+    def __init__(self, intake: QuoteIntake) -> None:
+        self._intake = intake
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily("signaldesk_quotes", "Quotes judged by the quote guard", labels=["outcome", "problem"])
+        for problem, count in self._intake.counts().items():
+            family.add_metric(["accepted", ""] if problem is None else ["refused", problem.value], count)
+        yield family

@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 
 import bot
+from core.quotes import QuoteProblem
 
 _PROBLEM = {"$ref": "#/components/responses/Problem"}
 _SIGNED_HEADERS = [
@@ -25,7 +26,7 @@ SPEC: dict[str, Any] = {
     "info": {
         "title": "SignalDesk producer API",
         "version": "1",
-        "description": "Signed signal ingest. Every request carries X-Producer-Id, X-Timestamp and X-Signature.",
+        "description": "Signed signal ingest and price push. Every signed request carries X-Producer-Id, X-Timestamp and X-Signature.",
     },
     "paths": {
         "/api/v1/signals": {
@@ -90,6 +91,25 @@ SPEC: dict[str, Any] = {
                     "201": {"description": "Created", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Signal"}}},
                             "headers": {"Location": {"schema": {"type": "string"}}}},
                     **{str(code): _PROBLEM for code in (400, 401, 403, 409, 413, 415, 422, 429, 503)},
+                },
+            }
+        },
+        "/api/v1/quotes": {
+            "post": {
+                "summary": "Push quotes (prices) for the paper broker, execution checks and charts",
+                "description": "Signed like POST /api/v1/signals; any configured producer may push. Up to "
+                               "quotes.max_per_request quotes (default 500) and 1024 + 256 bytes per quote. A body of "
+                               "the wrong shape is refused whole (422, each bad field named with its index, e.g. "
+                               "quotes[3].bid). Otherwise each quote is judged in order against the last accepted one "
+                               "of its instrument and the answer is 202 with a result per quote: accepted, or refused "
+                               "with a problem (not_finite, non_positive, crossed, future, out_of_order, duplicate, "
+                               "jump) and a detail. Refused quotes are never stored or traded on; ops are alerted.",
+                "parameters": _SIGNED_HEADERS,
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/QuotesIn"}}}},
+                "responses": {
+                    "202": {"description": "Judged; a result per quote, in request order",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/QuoteResults"}}}},
+                    **{str(code): _PROBLEM for code in (400, 401, 413, 415, 422, 503)},
                 },
             }
         },
@@ -163,6 +183,40 @@ SPEC: dict[str, Any] = {
                 "properties": {
                     "signals": {"type": "array", "items": {"$ref": "#/components/schemas/Signal"}},
                     "next_cursor": {"type": ["string", "null"]},
+                },
+            },
+            "QuotesIn": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["quotes"],
+                "properties": {"quotes": {"type": "array", "minItems": 1, "maxItems": 500, "items": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["instrument", "bid", "ask", "time"],
+                    "properties": {
+                        "instrument": {"type": "string", "pattern": "^[A-Z0-9._-]{2,20}$"},
+                        "bid": {"type": "number", "exclusiveMaximum": 1e10},
+                        "ask": {"type": "number", "exclusiveMaximum": 1e10},
+                        "time": _TIME,
+                    },
+                }}},
+            },
+            "QuoteResults": {
+                "type": "object",
+                "required": ["accepted", "refused", "results"],
+                "properties": {
+                    "accepted": {"type": "integer"},
+                    "refused": {"type": "integer"},
+                    "results": {"type": "array", "items": {
+                        "type": "object",
+                        "required": ["instrument", "status"],
+                        "properties": {
+                            "instrument": {"type": "string"},
+                            "status": {"type": "string", "enum": ["accepted", "refused"]},
+                            "problem": {"type": "string", "enum": [problem.value for problem in QuoteProblem]},
+                            "detail": {"type": "string"},
+                        },
+                    }},
                 },
             },
             "Problem": {

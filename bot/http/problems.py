@@ -13,12 +13,14 @@ from core.errors import (
     AuthenticationFailed,
     DuplicateSignal,
     IdempotencyConflict,
+    InvalidQuotes,
     InvalidSignal,
     MalformedBody,
     RateLimited,
     SignalDeskError,
     SignalNotFound,
     StorageUnavailable,
+    TooManyQuotes,
 )
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,11 @@ def translate(error: SignalDeskError | HttpProblem) -> tuple[str, web.Response]:
             errors = [{"field": p.field, "reason": p.reason} for p in error.problems]
             detail = "; ".join(f"{p.field}: {p.reason}" for p in error.problems)
             return "invalid_signal", problem_response(422, "invalid-signal", "Invalid signal", detail, errors=errors)
+        case InvalidQuotes():
+            errors = [{"field": p.field, "reason": p.reason} for p in error.problems]
+            return "invalid_quotes", problem_response(422, "invalid-quotes", "Invalid quotes", str(error), errors=errors)
+        case TooManyQuotes():
+            return "too_many_quotes", problem_response(413, "too-many-quotes", "Too many quotes", str(error))
         case DuplicateSignal():
             return "duplicate", problem_response(
                 409, "duplicate-signal", "Duplicate signal", str(error), existing_signal_id=error.existing_id
