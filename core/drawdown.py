@@ -219,30 +219,25 @@ class DrawdownGuard:
             return  # another worker blocked it first and is closing the positions
         log.warning("event=drawdown_breach account=%s equity=%s peak=%s drawdown=%s", risk.account_id, risk.equity, risk.peak, risk.drawdown)
         closing = await self._close_all(risk.account_id)
-        await self._notifier.drawdown(DrawdownNote(risk.account_id, True, risk.drawdown, self.cap, closing.closed))
-        await self._alerts.alert(OpsAlert(
-            kind="drawdown_breach",
-            severity=Severity.CRITICAL,
-            what=f"{reason} (equity {risk.equity:.2f}, peak {risk.peak:.2f})",
-            subject=_subject(risk.account_id),
-            action=f"closed {len(closing.closed)} positions, blocked new orders",
-        ))
-        await self._report_failures(risk.account_id, closing)
+        action = f"closed {len(closing.closed)} positions, blocked new orders"
+        what = f"{reason} (equity {risk.equity:.2f}, peak {risk.peak:.2f})"
+        await self._tell_closed(risk, closing, OpsAlert("drawdown_breach", Severity.CRITICAL, what, _subject(risk.account_id), action))
 
     async def _close_leftovers(self, risk: AccountRisk) -> None:
         """A blocked account holds no positions: close what a failed close or a crash left, or what a
         pending order placed before the block has opened since."""
-        assert risk.drawdown is not None
         closing = await self._close_all(risk.account_id)
-        if closing.closed:
-            await self._notifier.drawdown(DrawdownNote(risk.account_id, True, risk.drawdown, self.cap, closing.closed))
-            await self._alerts.alert(OpsAlert(
-                kind="drawdown_positions_closed",
-                severity=Severity.WARNING,
-                what=f"{len(closing.closed)} positions were still open on a blocked account",
-                subject=_subject(risk.account_id),
-                action=f"closed {len(closing.closed)} positions",
-            ))
+        if not closing.closed:
+            await self._report_failures(risk.account_id, closing)
+            return
+        what = f"{len(closing.closed)} positions were still open on a blocked account"
+        action = f"closed {len(closing.closed)} positions"
+        await self._tell_closed(risk, closing, OpsAlert("drawdown_positions_closed", Severity.WARNING, what, _subject(risk.account_id), action))
+
+    async def _tell_closed(self, risk: AccountRisk, closing: _Closing, alert: OpsAlert) -> None:
+        assert risk.drawdown is not None
+        await self._notifier.drawdown(DrawdownNote(risk.account_id, True, risk.drawdown, self.cap, closing.closed))
+        await self._alerts.alert(alert)
         await self._report_failures(risk.account_id, closing)
 
     async def _close_all(self, account_id: str) -> _Closing:

@@ -93,6 +93,18 @@ async def _empty_tables(url: str) -> None:
 
 
 @pytest.fixture
+async def migrated_engine(database_url: str) -> AsyncIterator[Any]:
+    """An engine on the test database with the schema at head; disposed after the test."""
+    from storage import migrate
+    from storage.database import create_engine
+
+    engine = create_engine(database_url)
+    await migrate.upgrade(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
 

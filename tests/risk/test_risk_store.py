@@ -8,11 +8,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.drawdown import RiskStore
-from storage import migrate
-from storage.batch_runner import batch_runner_for
-from storage.database import create_engine
+from storage.batch_runner import BatchRunner, batch_runner_for
 from storage.risk_store import SqlRiskStore
 from tests.risk.risk_fakes import MemoryRiskStore
 from tests.support import START
@@ -79,20 +78,17 @@ CONTRACT = [
 
 
 @pytest.fixture
-async def store_factory(database_url: str) -> AsyncIterator[Callable[[], SqlRiskStore]]:
-    """Stores over one migrated database, each with its own runner, as separate workers would have."""
-    engine = create_engine(database_url)
-    await migrate.upgrade(engine)
-    runners = []
+async def store_factory(migrated_engine: AsyncEngine) -> AsyncIterator[Callable[[], SqlRiskStore]]:
+    """Stores over one database, each with its own runner, as separate workers would have."""
+    runners: list[BatchRunner] = []
 
     def make() -> SqlRiskStore:
-        runners.append(batch_runner_for(engine))
+        runners.append(batch_runner_for(migrated_engine))
         return SqlRiskStore(runners[-1])
 
     yield make
     for runner in runners:
         await runner.close()
-    await engine.dispose()
 
 
 @pytest.mark.parametrize("check", CONTRACT, ids=[c.__name__ for c in CONTRACT])
