@@ -12,7 +12,7 @@ from storage.models import OutboxRow
 # What a row asks the sender to do; the sender renders it from current data at send time.
 CARD = "card"  # send a signal card (data: buttons)
 CARD_REFRESH = "card_refresh"  # edit a sent card to show the signal's current state
-TEXT = "text"  # send a text message (data: text)
+TEXT = "text"  # send a text message (data: text, and keyboard for a prompt with buttons)
 SENDING_INTENTS = (CARD, TEXT)  # intents that create a message (an edit does not)
 
 

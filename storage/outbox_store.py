@@ -39,8 +39,10 @@ class SqlOutbox:
         busy = frozenset(busy_chats)
         return await self._runner.run(lambda conn: _claim(conn, now, limit, busy))
 
-    async def queue_text(self, chat_id: int, text: str, now: datetime) -> None:
-        await self._runner.run(lambda conn: queue_message(conn, chat_id, TEXT, now, data={"text": text}))
+    async def queue_text(self, chat_id: int, text: str, now: datetime, keyboard: dict[str, Any] | None = None) -> None:
+        """`keyboard`: an inline keyboard as Bot API JSON, for prompts that carry buttons."""
+        data = {"text": text} if keyboard is None else {"text": text, "keyboard": keyboard}
+        await self._runner.run(lambda conn: queue_message(conn, chat_id, TEXT, now, data=data))
 
     async def mark_sent(self, item: OutboxItem, message_id: int | None, now: datetime) -> None:
         await self._runner.run(lambda conn: _mark_sent(conn, item, message_id, now))

@@ -14,15 +14,15 @@ COMMANDS: list[tuple[str, str, Role | None]] = [
     ("signals", "the latest signals and their status", Role.TRADER),
     ("positions", "your open positions", Role.TRADER),
     ("balance", "your account balance and equity", Role.TRADER),
-    ("history", "your closed trades", Role.TRADER),
+    ("history", "your closed trades: /history [n]", Role.TRADER),
     ("equity", "your equity curve (chart)", Role.TRADER),
-    ("stats", "win rate, profit factor, expectancy", Role.TRADER),
+    ("stats", "win rate, profit factor, expectancy, max drawdown", Role.TRADER),
     ("close", "close a position: /close <id>", Role.TRADER),
     ("pause", "stop receiving new signal cards", Role.TRADER),
     ("resume", "receive signal cards again", Role.TRADER),
     ("status", "desk health (admins)", Role.ADMIN),
     ("drawdown", "drawdown per account (admins)", Role.ADMIN),
-    ("closeall", "close every position (admins)", Role.ADMIN),
+    ("closeall", "close every open position, after a confirm (admins)", Role.ADMIN),
 ]
 
 

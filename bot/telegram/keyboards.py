@@ -19,3 +19,15 @@ def decision_keyboard(signal_id: str) -> InlineKeyboardMarkup:
     builder.button(text="Approve", callback_data=DecisionCallback(action=Decision.APPROVE, signal_id=signal_id))
     builder.button(text="Reject", callback_data=DecisionCallback(action=Decision.REJECT, signal_id=signal_id))
     return builder.as_markup()
+
+
+class CloseAllCallback(CallbackData, prefix="ca"):
+    confirm: bool
+    issued: int  # when the prompt was shown (Unix seconds): a stale prompt must not close later positions
+
+
+def close_all_keyboard(issued: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text="Close all positions", callback_data=CloseAllCallback(confirm=True, issued=issued))
+    builder.button(text="Cancel", callback_data=CloseAllCallback(confirm=False, issued=issued))
+    return builder.as_markup()

@@ -26,7 +26,7 @@ class Outgoing:
     async def deliver(self, item: OutboxItem) -> int | None:
         """Make the call; returns the new message's id (None for an edit, or when nothing is left to do)."""
         if item.intent == TEXT:
-            return (await self.bot.send_message(item.chat_id, item.data["text"])).message_id
+            return (await self.bot.send_message(item.chat_id, item.data["text"], reply_markup=_keyboard(item))).message_id
         rendered = await self.render(item)
         if rendered is None:
             return None
@@ -43,7 +43,7 @@ class Outgoing:
 
     async def render(self, item: OutboxItem) -> Rendered | None:
         if item.intent == TEXT:
-            return Rendered(item.data["text"], None)
+            return Rendered(item.data["text"], _keyboard(item))
         state = await self.queries.card_state(item.signal_id or "", item.chat_id)
         if state is None:
             return None
@@ -54,3 +54,8 @@ class Outgoing:
     async def markup_of(self, item: OutboxItem) -> InlineKeyboardMarkup | None:
         rendered = await self.render(item)
         return rendered.keyboard if rendered else None
+
+
+def _keyboard(item: OutboxItem) -> InlineKeyboardMarkup | None:
+    keyboard = item.data.get("keyboard")
+    return None if keyboard is None else InlineKeyboardMarkup.model_validate(keyboard)

@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 
 from aiogram import Bot
+from aiogram.types import InlineKeyboardMarkup
 
 from bot.telegram.sender import OutboxSender
 from core.clock import Clock
@@ -23,11 +24,12 @@ class Replies:
     clock: Clock
     bot: Bot
 
-    async def send(self, chat_id: int, text: str) -> None:
+    async def send(self, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
+        stored = None if keyboard is None else keyboard.model_dump(mode="json", exclude_none=True)
         try:
-            await self.outbox.queue_text(chat_id, text, self.clock.now())
+            await self.outbox.queue_text(chat_id, text, self.clock.now(), stored)
         except StorageUnavailable:
             log.warning("event=reply_bypassed_outbox reason=storage_unavailable chat_id=%d", chat_id)
-            await self.bot.send_message(chat_id, text)
+            await self.bot.send_message(chat_id, text, reply_markup=keyboard)
             return
         self.sender.wake()

@@ -28,15 +28,18 @@ from bot.telegram.commands import bot_commands
 from bot.telegram.fanout import CardFanout
 from bot.telegram.handlers import all_routers
 from bot.telegram.middlewares import RoleMiddleware
+from bot.telegram.notifier import TelegramNotifier
 from bot.telegram.outgoing import Outgoing
 from bot.telegram.ops_alerts import TelegramOpsAlerts
 from bot.telegram.replies import Replies
 from bot.telegram.sender import OutboxSender, SendLimits
 from bot.trading import TradingDesk
+from core.account_view import AccountView
 from core.alert_gate import AlertGate
 from core.approvals import ApprovalService
 from core.clock import Clock
 from core.instruments import InstrumentTable
+from core.position_desk import PositionDesk
 from core.notify import OpsAlert, Severity
 from core.roles import Roles
 from storage.batch_runner import BatchRunner
@@ -60,6 +63,7 @@ class TelegramDesk:
     replies: Replies
     settings: TelegramSettings
     ops_alerts: TelegramOpsAlerts
+    notifier: TelegramNotifier  # tells traders about their orders: hand it to the execution and quote services
 
 
 def make_bot(settings: TelegramSettings) -> Bot:
@@ -93,16 +97,19 @@ def build_telegram(
     fanout = CardFanout(SqlCardFanout(runner), roles, clock, approval_ttl, sender)
     approvals = ApprovalService(SqlDecisionStore(runner), roles, clock, approval_ttl, settings.consent_version)
     replies = Replies(outbox, sender, clock, bot)
+    notifier = TelegramNotifier(replies, trading.accounts)
     dispatcher = Dispatcher(
         approvals=approvals, queries=queries, outbox=outbox, replies=replies, sender=sender,
-        broker=trading.broker, trade_store=trading.trade_store, accounts=trading.accounts,
+        broker=trading.broker, trade_store=trading.trade_store, accounts=trading.accounts, clock=clock,
+        account_view=AccountView(trading.broker, trading.trade_store, trading.accounts),
+        position_desk=PositionDesk(trading.broker, trading.trade_store, trading.accounts, notifier),
         status_reporter=StatusReporter(queries, outbox, clock, bot_package.__version__),
     )
     dispatcher.include_routers(*all_routers())
     role_check = RoleMiddleware(roles)
     dispatcher.message.middleware(role_check)
     dispatcher.callback_query.middleware(role_check)
-    return TelegramDesk(bot, dispatcher, sender, fanout, approvals, outbox, replies, settings, ops_alerts)
+    return TelegramDesk(bot, dispatcher, sender, fanout, approvals, outbox, replies, settings, ops_alerts, notifier)
 
 
 def blocked_alert(chat_id: int, dropped: int) -> OpsAlert:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from bot.emulator import BotApiEmulator
 from tests.conftest import Api
 from tests.telegram.conftest import ADMIN, STRANGER, TRADERS, VIEWER, card_for, post_signal
@@ -49,12 +47,6 @@ async def test_signals_lists_the_latest(desk: Api, emulator: BotApiEmulator) -> 
     reply = await _reply(emulator, TRADERS[0], "/signals")
     assert f"#{signal['id'].replace('-', '')[-8:]}" in reply and "XAUUSD" in reply and "new" in reply
     assert (await _reply(emulator, STRANGER, "/signals")).startswith("This is for traders only")
-
-
-@pytest.mark.parametrize("command", ["/positions", "/balance", "/history", "/equity", "/stats", "/close 12"])
-async def test_execution_commands_say_honestly_that_execution_is_not_enabled(desk: Api, emulator: BotApiEmulator, command: str) -> None:
-    reply = await _reply(emulator, TRADERS[0], command)
-    assert "execution is not enabled" in reply
 
 
 async def test_unknown_command_and_plain_text_get_a_usage_hint(desk: Api, emulator: BotApiEmulator) -> None:
