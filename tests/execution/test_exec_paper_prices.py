@@ -13,23 +13,18 @@ from core.errors import NoQuote
 from core.orders import OrderKind, OrderStatus
 from core.signals import Side
 from core.trades import CloseReason
-from storage import migrate
-from storage.batch_runner import BatchRunner, batch_runner_for
-from storage.database import create_engine
+from storage.batch_runner import BatchRunner
 from storage.quote_store import SqlQuoteStore
 from storage.trade_store import SqlTradeStore
+from tests.execution.db_support import migrated
 from tests.execution.exec_support import TABLE, D, quote, request
 from tests.support import START, FakeClock
 
 
 @pytest.fixture
 async def runner(database_url: str) -> AsyncIterator[BatchRunner]:
-    engine = create_engine(database_url)
-    await migrate.upgrade(engine)
-    runner = batch_runner_for(engine)
-    yield runner
-    await runner.close()
-    await engine.dispose()
+    async with migrated(database_url) as new_runner:
+        yield new_runner()
 
 
 async def test_a_broker_without_quotes_of_its_own_trades_on_the_stored_ones(runner: BatchRunner) -> None:

@@ -18,10 +18,9 @@ from core.quote_intake import QuoteIntake
 from core.quotes import Quote, QuoteGuard, QuoteProblem
 from core.signals import Side
 from core.trades import TradeEvent, TradeEventKind
-from storage import migrate
-from storage.batch_runner import BatchRunner, batch_runner_for
-from storage.database import create_engine
+from storage.batch_runner import BatchRunner
 from storage.quote_store import SqlQuoteStore
+from tests.execution.db_support import migrated
 from tests.execution.exec_support import TABLE, D, quote, request
 from tests.execution.execution_desk import Told
 from tests.support import START, FakeClock
@@ -67,15 +66,11 @@ class Parts:
 
 @pytest.fixture
 async def parts(database_url: str) -> AsyncIterator[Parts]:
-    engine = create_engine(database_url)
-    await migrate.upgrade(engine)
-    runner = batch_runner_for(engine)
-    clock = FakeClock(START + timedelta(seconds=10))
-    trades = InMemoryTradeStore()
-    broker = PaperBroker(trades, clock, TABLE, starting_balance=D(10000))
-    yield Parts(runner, clock, Told(), trades, broker)
-    await runner.close()
-    await engine.dispose()
+    async with migrated(database_url) as new_runner:
+        clock = FakeClock(START + timedelta(seconds=10))
+        trades = InMemoryTradeStore()
+        broker = PaperBroker(trades, clock, TABLE, starting_balance=D(10000))
+        yield Parts(new_runner(), clock, Told(), trades, broker)
 
 
 async def test_refused_quotes_are_never_stored_or_traded_on_and_ops_hear_of_them(parts: Parts) -> None:

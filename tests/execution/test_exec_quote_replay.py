@@ -20,11 +20,9 @@ from core.quote_intake import QuoteIntake
 from core.quotes import QuoteGuard, QuoteProblem
 from core.signals import Side
 from core.trades import CloseReason, TradeEventKind
-from storage import migrate
-from storage.batch_runner import batch_runner_for
-from storage.database import create_engine
 from storage.quote_store import SqlQuoteStore
 from storage.trade_store import SqlTradeStore
+from tests.execution.db_support import migrated
 from tests.execution.exec_support import TABLE, D, request
 from tests.execution.execution_desk import Told
 from tests.support import START, FakeClock
@@ -57,16 +55,12 @@ class Desk:
 
 @pytest.fixture
 async def desk(database_url: str) -> AsyncIterator[Desk]:
-    engine = create_engine(database_url)
-    await migrate.upgrade(engine)
-    runner = batch_runner_for(engine)
-    clock = FakeClock(START)
-    trades, prices, told = SqlTradeStore(runner), SqlQuoteStore(runner, bar_period=timedelta(hours=1)), Told()
-    broker = PaperBroker(trades, clock, TABLE, starting_balance=D(10000), prices=prices)
-    guard = QuoteGuard(clock, max_jump_ratio=D(10), max_future_skew=timedelta(seconds=5))
-    yield Desk(clock, trades, prices, broker, told, QuoteIntake(guard, prices, told, told, broker))
-    await runner.close()
-    await engine.dispose()
+    async with migrated(database_url) as new_runner:
+        runner, clock = new_runner(), FakeClock(START)
+        trades, prices, told = SqlTradeStore(runner), SqlQuoteStore(runner, bar_period=timedelta(hours=1)), Told()
+        broker = PaperBroker(trades, clock, TABLE, starting_balance=D(10000), prices=prices)
+        guard = QuoteGuard(clock, max_jump_ratio=D(10), max_future_skew=timedelta(seconds=5))
+        yield Desk(clock, trades, prices, broker, told, QuoteIntake(guard, prices, told, told, broker))
 
 
 async def test_a_replayed_file_fills_a_pending_buy_and_takes_profit(desk: Desk, tmp_path: Path) -> None:

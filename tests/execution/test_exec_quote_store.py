@@ -9,10 +9,8 @@ import pytest
 
 from core.candles import Candle
 from core.quotes import Quote
-from storage import migrate
-from storage.batch_runner import batch_runner_for
-from storage.database import create_engine
 from storage.quote_store import SqlQuoteStore
+from tests.execution.db_support import migrated
 from tests.execution.exec_support import D, quote
 from tests.support import START
 
@@ -32,18 +30,8 @@ def ohlc(candles: list[Candle]) -> list[tuple[float, str, str, str, str]]:
 @pytest.fixture
 async def store_factory(database_url: str) -> AsyncIterator[Callable[[], SqlQuoteStore]]:
     """Stores over one migrated database, each with its own runner, as separate processes would have."""
-    engine = create_engine(database_url)
-    await migrate.upgrade(engine)
-    runners = []
-
-    def make() -> SqlQuoteStore:
-        runners.append(batch_runner_for(engine))
-        return SqlQuoteStore(runners[-1], bar_period=HOUR)
-
-    yield make
-    for runner in runners:
-        await runner.close()
-    await engine.dispose()
+    async with migrated(database_url) as new_runner:
+        yield lambda: SqlQuoteStore(new_runner(), bar_period=HOUR)
 
 
 async def test_quotes_build_hourly_bars_from_bids_and_the_latest_quote(store_factory: Callable[[], SqlQuoteStore]) -> None:
