@@ -12,6 +12,7 @@ import pytest
 from bot.brokers.paper import PaperBroker
 from bot.emulator import BotApiEmulator
 from bot.emulator.model import SentMessage
+from core.errors import BrokerUnavailable
 from core.notify import DrawdownNote, ExecutionNote, ExecutionNoteKind
 from core.orders import OrderKind
 from core.position_desk import short_position_id
@@ -203,3 +204,15 @@ async def test_help_lists_the_trading_commands_by_role(desk: Api, emulator: BotA
     trader_help = await text_of(emulator, BUYER, "/help")
     assert "/positions" in trader_help and "/history — your closed trades: /history [n]" in trader_help and "/closeall" not in trader_help
     assert "/closeall — close every open position, after a confirm (admins)" in await text_of(emulator, ADMIN, "/help")
+
+
+
+async def test_a_broker_that_does_not_answer_gets_a_clear_reply(desk: Api, emulator: BotApiEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def unreachable(account_id: str) -> None:
+        raise BrokerUnavailable("MT5 terminal is not connected")
+
+    for method in ("positions", "account_equity"):  # the broker as a live one behaves when its terminal is down
+        monkeypatch.setattr(paper(desk), method, unreachable)
+    for command in ("/positions", "/balance", "/close 1a2b3c4d"):
+        answer = await text_of(emulator, BUYER, command)
+        assert answer == "The broker did not answer: MT5 terminal is not connected. Nothing was changed; try again shortly."
