@@ -12,6 +12,7 @@ from core.clock import Clock
 from core.ingest import SignalIngestService
 from core.ports import SignalStore
 from core.producer_auth import ProducerAuthenticator
+from core.quote_intake import QuoteIntake
 from core.rate_limit import ProducerRateLimiter
 from core.tradingview import TradingViewIntake
 
@@ -27,6 +28,8 @@ class HttpDeps:
     metrics: IngestMetrics
     max_body_bytes: int
     tradingview: TradingViewIntake | None = None  # None: the TradingView endpoint answers 404
+    quotes: QuoteIntake | None = None  # None: POST /api/v1/quotes answers 404
+    max_quotes_per_request: int = 500
 
 
 DEPS = web.AppKey("deps", HttpDeps)
