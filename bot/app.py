@@ -13,20 +13,23 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
+from bot.feeds.replay_runner import csv_replay
 from bot.http.app import create_http_app
 from bot.http.deps import HttpDeps
-from bot.http.metrics import IngestMetrics
+from bot.http.metrics import IngestMetrics, QuoteCounts
 from bot.jobs.scheduler import build_scheduler
+from bot.log_notifier import LogTraderNotifier
 from bot.ops_log import LogOpsAlerts
 from bot.telegram.runtime import TelegramDesk, build_telegram, mount_webhook, running
-from bot.trading import TradingDesk, open_trading
+from bot.trading import TradingDesk, open_trading, quote_intake
 from core.alert_gate import AlertGate, AlertPolicy
 from core.clock import Clock, SystemClock
 from core.ingest import IngestPolicy, SignalIngestService
 from core.instruments import BUILTIN_INSTRUMENTS, InstrumentSpec, InstrumentTable
-from core.notify import OpsAlerts
+from core.notify import OpsAlerts, TraderNotifier
 from core.order_rules import OrderRules
 from core.producer_auth import Producer, ProducerAuthenticator
+from core.quote_intake import QuoteIntake
 from core.rate_limit import ProducerRateLimiter
 from core.signals import Signal
 from core.tradingview import AlertAuthenticator, AlertTranslator, ClientAddressPolicy, TickerMap, TradingViewIntake
@@ -54,6 +57,7 @@ class Desk:
     trading: TradingDesk
     telegram: TelegramDesk | None  # None when no bot token is configured: the API runs alone
     ops_alerts: OpsAlerts  # to the ops chat, or only logged when Telegram is off
+    quotes: QuoteIntake  # every pushed or replayed quote goes through it
 
 
 @asynccontextmanager
@@ -73,9 +77,12 @@ async def open_desk(settings: Settings, *, clock: Clock | None = None) -> AsyncI
         alert_gate = AlertGate(AlertPolicy(settings.alerts.window_seconds, settings.alerts.max_per_window), clock)
         telegram = _telegram(settings, runner, queries, trading, clock, alert_gate)
         ops_alerts: OpsAlerts = telegram.ops_alerts if telegram else LogOpsAlerts(alert_gate)
+        notifier: TraderNotifier = telegram.notifier if telegram else LogTraderNotifier()
+        quotes = quote_intake(settings, trading, clock, notifier, ops_alerts)
         registry = CollectorRegistry()
+        registry.register(QuoteCounts(quotes))
         on_created = (lambda _signal: telegram.fanout.wake()) if telegram else (lambda _signal: None)
-        http_app = create_http_app(_http_deps(settings, store, clock, registry, on_created))
+        http_app = create_http_app(_http_deps(settings, store, clock, registry, on_created, quotes))
         if telegram is not None:
             if settings.telegram.mode == "webhook":
                 mount_webhook(telegram, http_app)
@@ -85,7 +92,9 @@ async def open_desk(settings: Settings, *, clock: Clock | None = None) -> AsyncI
             stack.callback(scheduler.shutdown, wait=False)
         else:
             log.warning("event=telegram_disabled reason=telegram.token is empty")
-        yield Desk(settings, engine, store, http_app, registry, queries, trading, telegram, ops_alerts)
+        if settings.feed.csv:  # stops first on the way out: no quote meets a closed database
+            await stack.enter_async_context(csv_replay(settings.feed, instrument_table(settings), quotes, trading.prices, clock))
+        yield Desk(settings, engine, store, http_app, registry, queries, trading, telegram, ops_alerts, quotes)
 
 
 def _telegram(
@@ -133,7 +142,8 @@ def tradingview_intake(settings: Settings) -> TradingViewIntake:
 
 
 def _http_deps(
-    settings: Settings, store: SqlSignalStore, clock: Clock, registry: CollectorRegistry, on_created: Callable[[Signal], None]
+    settings: Settings, store: SqlSignalStore, clock: Clock, registry: CollectorRegistry, on_created: Callable[[Signal], None],
+    quotes: QuoteIntake,
 ) -> HttpDeps:
     sig = settings.signals
     producers = {
@@ -158,6 +168,8 @@ def _http_deps(
         metrics=IngestMetrics(registry),
         max_body_bytes=sig.max_body_bytes,
         tradingview=tradingview_intake(settings),
+        quotes=quotes,
+        max_quotes_per_request=settings.quotes.max_per_request,
     )
 
 
