@@ -62,8 +62,7 @@ def render_equity(spec: EquityChart, palette: Palette) -> RenderedChart:
 
     _draw_drawdown(bottom, days, drawdown, cap, palette)
     bottom.set_xlim(*padded_limits(float(days.min()), float(days.max()), 0.02, flat_span=2.0))
-    utc_date_axis(bottom)
-    bottom.set_xlabel("UTC", fontsize=LABEL_SIZE, color=palette.muted, loc="right")
+    utc_date_axis(bottom, palette)
 
     worst = float(np.nanmin(drawdown)) if np.isfinite(drawdown).any() else 0.0
     summary = f"{equity[-1]:,.2f} {spec.currency}".strip() + f" · max drawdown {-worst:.1f}%"

@@ -81,11 +81,15 @@ def decimals_for(span: float) -> int:
     return min(8, max(0, math.ceil(-math.log10(span / 1000))))
 
 
-def utc_date_axis(axes: Axes) -> None:
-    """Dates on x (matplotlib date numbers) labelled compactly in UTC."""
+def utc_date_axis(axes: Axes, palette: Palette) -> None:
+    """Dates on x (matplotlib date numbers) labelled compactly in UTC, with "UTC" below on the right."""
     locator = AutoDateLocator(tz=UTC, minticks=4, maxticks=8)
     axes.xaxis.set_major_locator(locator)
     axes.xaxis.set_major_formatter(ConciseDateFormatter(locator, tz=UTC))
+    axes.set_xlabel("UTC", fontsize=LABEL_SIZE, color=palette.muted, loc="right")
+    # The date the ticks leave out (e.g. "2026-Nov" when they are days) goes bottom left, clear of "UTC".
+    offset = axes.xaxis.get_offset_text()
+    offset.set(x=0.0, horizontalalignment="left", fontsize=LABEL_SIZE, color=palette.muted)
 
 
 def png_bytes(figure: Figure) -> bytes:
