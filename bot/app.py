@@ -13,23 +13,24 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
-from bot.feeds.replay_runner import csv_replay
 from bot.http.app import create_http_app
 from bot.http.deps import HttpDeps
-from bot.http.metrics import IngestMetrics, QuoteCounts
+from bot.http.metrics import IngestMetrics
 from bot.jobs.scheduler import build_scheduler
-from bot.log_notifier import LogTraderNotifier
 from bot.ops_log import LogOpsAlerts
+from bot.recent_errors import RecentErrors, keeping_recent_errors
 from bot.telegram.runtime import TelegramDesk, build_telegram, mount_webhook, running
-from bot.trading import TradingDesk, open_trading, quote_intake
+from bot.trading import TradingDesk, open_trading
+from bot.watchdog import watching
 from core.alert_gate import AlertGate, AlertPolicy
+from core.auth_watch import AuthFailureWatch, AuthWatchPolicy
 from core.clock import Clock, SystemClock
+from core.health_watch import HEARTBEAT, HealthWatch, WatchPolicy
 from core.ingest import IngestPolicy, SignalIngestService
 from core.instruments import BUILTIN_INSTRUMENTS, InstrumentSpec, InstrumentTable
-from core.notify import OpsAlerts, TraderNotifier
+from core.notify import OpsAlerts
 from core.order_rules import OrderRules
 from core.producer_auth import Producer, ProducerAuthenticator
-from core.quote_intake import QuoteIntake
 from core.rate_limit import ProducerRateLimiter
 from core.signals import Signal
 from core.tradingview import AlertAuthenticator, AlertTranslator, ClientAddressPolicy, TickerMap, TradingViewIntake
@@ -57,7 +58,6 @@ class Desk:
     trading: TradingDesk
     telegram: TelegramDesk | None  # None when no bot token is configured: the API runs alone
     ops_alerts: OpsAlerts  # to the ops chat, or only logged when Telegram is off
-    quotes: QuoteIntake  # every pushed or replayed quote goes through it
 
 
 @asynccontextmanager
@@ -75,14 +75,12 @@ async def open_desk(settings: Settings, *, clock: Clock | None = None) -> AsyncI
         queries = SqlDeskQueries(engine)
         trading = await stack.enter_async_context(open_trading(settings, runner, clock, instrument_table(settings)))
         alert_gate = AlertGate(AlertPolicy(settings.alerts.window_seconds, settings.alerts.max_per_window), clock)
-        telegram = _telegram(settings, runner, queries, trading, clock, alert_gate)
+        recent_errors = stack.enter_context(keeping_recent_errors())
+        telegram = _telegram(settings, runner, queries, trading, clock, alert_gate, recent_errors)
         ops_alerts: OpsAlerts = telegram.ops_alerts if telegram else LogOpsAlerts(alert_gate)
-        notifier: TraderNotifier = telegram.notifier if telegram else LogTraderNotifier()
-        quotes = quote_intake(settings, trading, clock, notifier, ops_alerts)
         registry = CollectorRegistry()
-        registry.register(QuoteCounts(quotes))
         on_created = (lambda _signal: telegram.fanout.wake()) if telegram else (lambda _signal: None)
-        http_app = create_http_app(_http_deps(settings, store, clock, registry, on_created, quotes))
+        http_app = create_http_app(_http_deps(settings, store, clock, registry, on_created, ops_alerts))
         if telegram is not None:
             if settings.telegram.mode == "webhook":
                 mount_webhook(telegram, http_app)
@@ -92,19 +90,25 @@ async def open_desk(settings: Settings, *, clock: Clock | None = None) -> AsyncI
             stack.callback(scheduler.shutdown, wait=False)
         else:
             log.warning("event=telegram_disabled reason=telegram.token is empty")
-        if settings.feed.csv:  # stops first on the way out: no quote meets a closed database
-            await stack.enter_async_context(csv_replay(settings.feed, instrument_table(settings), quotes, trading.prices, clock))
-        yield Desk(settings, engine, store, http_app, registry, queries, trading, telegram, ops_alerts, quotes)
+        await stack.enter_async_context(watching(_health_watch(settings, queries, clock, ops_alerts), settings.scheduler.heartbeat_seconds))
+        yield Desk(settings, engine, store, http_app, registry, queries, trading, telegram, ops_alerts)
+
+
+def _health_watch(settings: Settings, queries: SqlDeskQueries, clock: Clock, ops_alerts: OpsAlerts) -> HealthWatch:
+    policy = WatchPolicy(timedelta(seconds=settings.scheduler.heartbeat_seconds), settings.alerts.probe_timeout_seconds)
+    return HealthWatch(lambda: queries.last_beat(HEARTBEAT), policy, clock, ops_alerts)
 
 
 def _telegram(
-    settings: Settings, runner: BatchRunner, queries: SqlDeskQueries, trading: TradingDesk, clock: Clock, alert_gate: AlertGate
+    settings: Settings, runner: BatchRunner, queries: SqlDeskQueries, trading: TradingDesk, clock: Clock, alert_gate: AlertGate,
+    recent_errors: RecentErrors,
 ) -> TelegramDesk | None:
     if not settings.telegram.token.get_secret_value():
         return None
     return build_telegram(
         settings.telegram, runner=runner, queries=queries, trading=trading, clock=clock, instruments=instrument_table(settings),
         approval_ttl=timedelta(minutes=settings.signals.approval_ttl_minutes), alert_gate=alert_gate,
+        recent_errors=recent_errors,
     )
 
 
@@ -143,7 +147,7 @@ def tradingview_intake(settings: Settings) -> TradingViewIntake:
 
 def _http_deps(
     settings: Settings, store: SqlSignalStore, clock: Clock, registry: CollectorRegistry, on_created: Callable[[Signal], None],
-    quotes: QuoteIntake,
+    ops_alerts: OpsAlerts,
 ) -> HttpDeps:
     sig = settings.signals
     producers = {
@@ -168,8 +172,9 @@ def _http_deps(
         metrics=IngestMetrics(registry),
         max_body_bytes=sig.max_body_bytes,
         tradingview=tradingview_intake(settings),
-        quotes=quotes,
-        max_quotes_per_request=settings.quotes.max_per_request,
+        auth_failures=AuthFailureWatch(
+            producers, AuthWatchPolicy(settings.alerts.auth_failures, settings.alerts.auth_failure_window_seconds), clock, ops_alerts
+        ),
     )
 
 

@@ -174,6 +174,11 @@ class AlertSettings(_Section):
     # The same alert (kind and subject) goes to the ops chat at most once per window; repeats are counted.
     window_seconds: Annotated[int, Field(ge=1)] = 300
     max_per_window: Annotated[int, Field(ge=1)] = 20  # all alerts together, so an outage cannot flood the chat
+    # This many failed producer authentications within the window (per producer, or of unknown ids) raise an alert.
+    auth_failures: Annotated[int, Field(ge=1)] = 10
+    auth_failure_window_seconds: Annotated[int, Field(ge=1)] = 60
+    # The watchdog's database probe: no answer within this long counts as the database being down.
+    probe_timeout_seconds: Annotated[float, Field(gt=0)] = 2
 
 
 class LogSettings(_Section):

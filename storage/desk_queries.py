@@ -8,13 +8,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.audit import AuditEntry
-from core.signals import Signal
+from core.signals import Signal, SignalStatus
 from storage.audit_log import read_chain
-from storage.models import DecisionRow, SignalRow
+from storage.execution_queue import CLAIMED, PENDING, WAITING
+from storage.models import DecisionRow, HeartbeatRow, SignalRow
 from storage.signal_rows import signal_from_row
 
 _SIGNALS = SignalRow.__table__
 _DECISIONS = DecisionRow.__table__
+_HEARTBEATS = HeartbeatRow.__table__
 
 
 class SqlDeskQueries:
@@ -47,6 +49,21 @@ class SqlDeskQueries:
     async def audit_chain(self) -> list[AuditEntry]:
         async with self._engine.connect() as conn:
             return await conn.run_sync(lambda c: list(read_chain(c)))
+
+    async def last_beat(self, name: str) -> datetime | None:
+        async with self._engine.connect() as conn:
+            return (await conn.execute(select(_HEARTBEATS.c.beat_at).where(_HEARTBEATS.c.name == name))).scalar()
+
+    async def pending_decisions(self) -> tuple[int, int]:
+        """(signals still open for a decision, approvals not yet executed)."""
+        async with self._engine.connect() as conn:
+            undecided = (await conn.execute(
+                select(func.count()).select_from(_SIGNALS).where(_SIGNALS.c.status == SignalStatus.NEW.value, _SIGNALS.c.cards_closed.is_(False))
+            )).scalar_one()
+            unexecuted = (await conn.execute(
+                select(func.count()).select_from(_DECISIONS).where(_DECISIONS.c.execution.in_((PENDING, WAITING, CLAIMED)))
+            )).scalar_one()
+        return undecided, unexecuted
 
     async def ping(self) -> None:
         async with self._engine.connect() as conn:

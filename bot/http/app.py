@@ -7,10 +7,10 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.http import health, openapi, quotes, signals, tradingview
+from bot.http import health, openapi, signals, tradingview
 from bot.http.deps import DEPS, HttpDeps
 from bot.http.problems import HttpProblem, problem_response, translate
-from core.errors import SignalDeskError
+from core.errors import AuthenticationFailed, SignalDeskError
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -23,7 +23,6 @@ def create_http_app(deps: HttpDeps) -> web.Application:
     app.router.add_get("/api/v1/signals", signals.list_signals)
     app.router.add_get("/api/v1/signals/{signal_id}", signals.get_signal)
     app.router.add_post("/api/v1/tradingview/{producer_id}", tradingview.post_alert)
-    app.router.add_post("/api/v1/quotes", quotes.post_quotes)
     app.router.add_get("/api/v1/openapi.json", openapi.serve)
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/readyz", health.readyz)
@@ -38,6 +37,8 @@ async def _problems_middleware(request: web.Request, handler: Handler) -> web.St
         return await handler(request)
     except (SignalDeskError, HttpProblem) as error:
         reason, response = translate(error)
+        if isinstance(error, AuthenticationFailed):
+            await _tell_auth_watch(request, reason)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -51,3 +52,10 @@ async def _problems_middleware(request: web.Request, handler: Handler) -> web.St
         request.app[DEPS].metrics.rejected.labels(reason).inc()
     log.info("event=request_refused method=%s path=%s status=%d reason=%s", request.method, request.path[:200], response.status, reason)
     return response
+
+
+async def _tell_auth_watch(request: web.Request, reason: str) -> None:
+    watch = request.app[DEPS].auth_failures
+    if watch is not None:
+        # The id the request claimed: a header on the signed API, the path on TradingView's.
+        await watch.failed(request.headers.get("X-Producer-Id") or request.match_info.get("producer_id"), reason)

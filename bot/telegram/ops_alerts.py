@@ -13,7 +13,7 @@ from bot.ops_log import log_alert, log_suppressed
 from core.alert_gate import AlertGate, GatedAlert
 from core.clock import Clock
 from core.notify import OpsAlert, Severity
-from storage.outbox_store import SqlOutbox
+from storage.outbox_store import OutboxItem, SqlOutbox
 
 log = logging.getLogger(__name__)
 DIRECT_SEND_SECONDS = 5.0
@@ -66,3 +66,18 @@ class TelegramOpsAlerts:
                 await self._bot.send_message(self._chat_id, text)
         except Exception as exc:  # noqa: BLE001 - nothing else to fall back to; the log has the alert
             log.error("event=ops_alert_undelivered error=%s", type(exc).__name__)
+
+
+def blocked_alert(chat_id: int, dropped: int) -> OpsAlert:
+    return OpsAlert(
+        "chat_blocked", Severity.WARNING, f"User {chat_id} blocked the bot.", f"chat {chat_id}",
+        f"Dropped {dropped} queued message(s) for them; they get cards again after sending /start.",
+    )
+
+
+def gave_up_alert(item: OutboxItem, error: str) -> OpsAlert:
+    about = f" about signal {item.signal_id}" if item.signal_id else ""
+    return OpsAlert(
+        "telegram_gave_up", Severity.WARNING, f"Telegram refused a message ({item.intent}){about}: {error}", f"chat {item.chat_id}",
+        "Gave up on that message (retrying cannot help); the chat's later messages are still sent. Check the chat id.",
+    )

@@ -23,14 +23,15 @@ from aiohttp import web
 
 import bot as bot_package
 from bot.config import TelegramSettings
-from bot.status import StatusReporter
+from bot.recent_errors import RecentErrors
+from bot.status import DrawdownStatus, StatusReporter, StatusSources
 from bot.telegram.commands import bot_commands
 from bot.telegram.fanout import CardFanout
 from bot.telegram.handlers import all_routers
 from bot.telegram.middlewares import RoleMiddleware
 from bot.telegram.notifier import TelegramNotifier
 from bot.telegram.outgoing import Outgoing
-from bot.telegram.ops_alerts import TelegramOpsAlerts
+from bot.telegram.ops_alerts import TelegramOpsAlerts, blocked_alert, gave_up_alert
 from bot.telegram.replies import Replies
 from bot.telegram.sender import OutboxSender, SendLimits
 from bot.trading import TradingDesk
@@ -40,13 +41,12 @@ from core.approvals import ApprovalService
 from core.clock import Clock
 from core.instruments import InstrumentTable
 from core.position_desk import PositionDesk
-from core.notify import OpsAlert, Severity
 from core.roles import Roles
 from storage.batch_runner import BatchRunner
 from storage.card_fanout import SqlCardFanout
 from storage.decision_store import SqlDecisionStore
 from storage.desk_queries import SqlDeskQueries
-from storage.outbox_store import SqlOutbox
+from storage.outbox_store import OutboxItem, SqlOutbox
 
 log = logging.getLogger(__name__)
 DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
@@ -81,6 +81,8 @@ def build_telegram(
     instruments: InstrumentTable,
     approval_ttl: timedelta,
     alert_gate: AlertGate,
+    recent_errors: RecentErrors,
+    drawdown: DrawdownStatus | None = None,
 ) -> TelegramDesk:
     roles = Roles.of(settings.traders, settings.admins, settings.viewers)
     bot = make_bot(settings)
@@ -92,7 +94,11 @@ def build_telegram(
         if chat_id != settings.ops_chat_id:  # the ops chat itself blocked: nowhere to tell
             await ops_alerts.alert(blocked_alert(chat_id, dropped))
 
-    sender = OutboxSender(outgoing, outbox, clock, limits, on_blocked=tell_ops_chat_blocked)
+    async def tell_ops_gave_up(item: OutboxItem, error: str) -> None:
+        if item.chat_id != settings.ops_chat_id:  # an alert Telegram refuses would only be refused again
+            await ops_alerts.alert(gave_up_alert(item, error))
+
+    sender = OutboxSender(outgoing, outbox, clock, limits, on_blocked=tell_ops_chat_blocked, on_gave_up=tell_ops_gave_up)
     ops_alerts = TelegramOpsAlerts(alert_gate, outbox, sender.wake, bot, clock, settings.ops_chat_id)
     fanout = CardFanout(SqlCardFanout(runner), roles, clock, approval_ttl, sender)
     approvals = ApprovalService(SqlDecisionStore(runner), roles, clock, approval_ttl, settings.consent_version)
@@ -103,20 +109,16 @@ def build_telegram(
         broker=trading.broker, trade_store=trading.trade_store, accounts=trading.accounts, clock=clock,
         account_view=AccountView(trading.broker, trading.trade_store, trading.accounts),
         position_desk=PositionDesk(trading.broker, trading.trade_store, trading.accounts, notifier),
-        status_reporter=StatusReporter(queries, outbox, clock, bot_package.__version__),
+        status_reporter=StatusReporter(
+            StatusSources(queries, outbox, trading.trade_store, trading.broker, trading.accounts, recent_errors, drawdown),
+            clock, bot_package.__version__,
+        ),
     )
     dispatcher.include_routers(*all_routers())
     role_check = RoleMiddleware(roles)
     dispatcher.message.middleware(role_check)
     dispatcher.callback_query.middleware(role_check)
     return TelegramDesk(bot, dispatcher, sender, fanout, approvals, outbox, replies, settings, ops_alerts, notifier)
-
-
-def blocked_alert(chat_id: int, dropped: int) -> OpsAlert:
-    return OpsAlert(
-        "chat_blocked", Severity.WARNING, f"User {chat_id} blocked the bot.", f"chat {chat_id}",
-        f"Dropped {dropped} queued message(s) for them; they get cards again after sending /start.",
-    )
 
 
 def mount_webhook(desk: TelegramDesk, app: web.Application) -> None:

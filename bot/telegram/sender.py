@@ -7,6 +7,8 @@
 - 429: the whole sender pauses for `retry_after`; the message goes back to the queue.
 - Network errors and 5xx: retried with exponential backoff; nothing is dropped.
 - 403 (the user blocked the bot): that chat's queue is dropped and ops are told.
+- 400 (Telegram refuses the message itself, e.g. chat not found): retrying cannot help; the sender gives
+  up on that message and ops are told.
 - Restart: a message left `sending` may or may not have reached Telegram. Message ids grow per chat, so
   the sender probes the ids after the last one it knows by re-applying the message's keyboard: "not
   modified" (or an edit) means it was delivered, "not found" means it was not. Each message goes out
@@ -60,12 +62,14 @@ class OutboxSender:
         clock: Clock,
         limits: SendLimits,
         on_blocked: Callable[[int, int], Awaitable[None]],
+        on_gave_up: Callable[[OutboxItem, str], Awaitable[None]],
     ) -> None:
         self._outgoing = outgoing
         self._outbox = outbox
         self._clock = clock
         self._limits = limits
         self._on_blocked = on_blocked
+        self._on_gave_up = on_gave_up
         self._global = AsyncLimiter(1, 1 / (limits.global_per_second * SAFETY))
         self._chat_interval = 1 / limits.chat_per_second
         self._last_answer: dict[int, float] = {}  # loop time each chat's latest call was answered
@@ -75,6 +79,8 @@ class OutboxSender:
         self._paused_until = 0.0
         self._rng = random.Random()
         self.too_many_requests = 0  # 429s received: the limiter should keep this at zero
+        self._crashes = 0  # deliveries that ended without recording their outcome (e.g. the database went away)
+        self._crashes_resolved = 0
 
     def wake(self) -> None:
         self._wake.set()
@@ -85,7 +91,7 @@ class OutboxSender:
             try:
                 await self._recover_interrupted()
                 break
-            except TRANSIENT as exc:  # Telegram unreachable at start: keep trying, queue untouched
+            except Exception as exc:  # noqa: BLE001 - Telegram or the database unreachable at start: keep trying, queue untouched
                 attempt += 1
                 delay = min(MAX_BACKOFF_SECONDS, 2.0**attempt)
                 log.warning("event=recovery_retry in=%.0fs error=%s", delay, type(exc).__name__)
@@ -93,7 +99,11 @@ class OutboxSender:
         try:
             while True:
                 self._wake.clear()
-                await self._dispatch_ready()
+                try:
+                    await self._recover_crashed()
+                    await self._dispatch_ready()
+                except Exception as exc:  # the outbox's database may be down: keep the loop, look again soon
+                    log.warning("event=outbox_unreachable error=%s", type(exc).__name__)
                 try:  # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
                     async with asyncio.timeout(0.5):
                         await self._wake.wait()
@@ -122,8 +132,9 @@ class OutboxSender:
             finally:
                 self._answered(item.chat_id)
         except Exception:
-            # Never lose the row: it stays `sending` and is resolved on the next start.
+            # Never lose the row: it stays `sending` (holding back its chat) until the loop resolves it.
             log.exception("event=delivery_crashed outbox_id=%d chat_id=%d", item.id, item.chat_id)
+            self._crashes += 1
         finally:
             self._busy.discard(item.chat_id)
             self._wake.set()
@@ -165,6 +176,7 @@ class OutboxSender:
             else:
                 log.error("event=delivery_refused outbox_id=%d chat_id=%d error=%s", item.id, item.chat_id, exc.message)
                 await self._outbox.fail(item, exc.message)
+                await self._on_gave_up(item, exc.message)
         except TRANSIENT as exc:
             delay = min(MAX_BACKOFF_SECONDS, 2.0 ** item.attempts) * self._rng.uniform(0.9, 1.1)
             log.warning("event=delivery_retry outbox_id=%d chat_id=%d attempt=%d in=%.1fs error=%s",
@@ -173,10 +185,19 @@ class OutboxSender:
         else:
             await self._outbox.mark_sent(item, message_id, now)
 
+    async def _recover_crashed(self) -> None:
+        """Resolve rows left `sending` by crashed deliveries of this run, as a restart would."""
+        if self._crashes == self._crashes_resolved:
+            return
+        crashes = self._crashes
+        await self._recover_interrupted()
+        self._crashes_resolved = crashes
+
     async def _recover_interrupted(self) -> None:
         by_chat: dict[int, list[OutboxItem]] = defaultdict(list)
         for item in await self._outbox.interrupted():
-            by_chat[item.chat_id].append(item)
+            if item.chat_id not in self._busy:  # a busy chat's `sending` row is in flight right now
+                by_chat[item.chat_id].append(item)
         for chat_id, items in by_chat.items():
             sends = [i for i in items if i.intent in SENDING_INTENTS]
             try:

@@ -65,3 +65,11 @@ async def card_for(emulator: BotApiEmulator, chat_id: int, signal: dict[str, Any
 
 def current(emulator: BotApiEmulator, message: SentMessage) -> SentMessage:
     return next(m for m in emulator.messages(message.chat_id) if m.message_id == message.message_id)
+
+
+async def reply_to(emulator: BotApiEmulator, user: int, text: str) -> str:
+    """What the bot answers when `user` sends `text`."""
+    before = len(emulator.messages(user))
+    emulator.say(user, text)
+    messages = await emulator.wait_for_messages(user, before + 1, timeout=10)
+    return messages[before].text or ""
