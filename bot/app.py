@@ -13,14 +13,16 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
+from bot.feeds.replay_runner import csv_replay
 from bot.http.app import create_http_app
 from bot.http.deps import HttpDeps
-from bot.http.metrics import IngestMetrics
+from bot.http.metrics import IngestMetrics, QuoteCounts
 from bot.jobs.scheduler import build_scheduler
+from bot.log_notifier import LogTraderNotifier
 from bot.ops_log import LogOpsAlerts
 from bot.recent_errors import RecentErrors, keeping_recent_errors
 from bot.telegram.runtime import TelegramDesk, build_telegram, mount_webhook, running
-from bot.trading import TradingDesk, open_trading
+from bot.trading import TradingDesk, open_trading, quote_intake
 from bot.watchdog import watching
 from core.alert_gate import AlertGate, AlertPolicy
 from core.auth_watch import AuthFailureWatch, AuthWatchPolicy
@@ -28,9 +30,10 @@ from core.clock import Clock, SystemClock
 from core.health_watch import HEARTBEAT, HealthWatch, WatchPolicy
 from core.ingest import IngestPolicy, SignalIngestService
 from core.instruments import BUILTIN_INSTRUMENTS, InstrumentSpec, InstrumentTable
-from core.notify import OpsAlerts
+from core.notify import OpsAlerts, TraderNotifier
 from core.order_rules import OrderRules
 from core.producer_auth import Producer, ProducerAuthenticator
+from core.quote_intake import QuoteIntake
 from core.rate_limit import ProducerRateLimiter
 from core.signals import Signal
 from core.tradingview import AlertAuthenticator, AlertTranslator, ClientAddressPolicy, TickerMap, TradingViewIntake
@@ -58,6 +61,7 @@ class Desk:
     trading: TradingDesk
     telegram: TelegramDesk | None  # None when no bot token is configured: the API runs alone
     ops_alerts: OpsAlerts  # to the ops chat, or only logged when Telegram is off
+    quotes: QuoteIntake  # every pushed or replayed quote goes through it
 
 
 @asynccontextmanager
@@ -78,9 +82,12 @@ async def open_desk(settings: Settings, *, clock: Clock | None = None) -> AsyncI
         recent_errors = stack.enter_context(keeping_recent_errors())
         telegram = _telegram(settings, runner, queries, trading, clock, alert_gate, recent_errors)
         ops_alerts: OpsAlerts = telegram.ops_alerts if telegram else LogOpsAlerts(alert_gate)
+        notifier: TraderNotifier = telegram.notifier if telegram else LogTraderNotifier()
+        quotes = quote_intake(settings, trading, clock, notifier, ops_alerts)
         registry = CollectorRegistry()
+        registry.register(QuoteCounts(quotes))
         on_created = (lambda _signal: telegram.fanout.wake()) if telegram else (lambda _signal: None)
-        http_app = create_http_app(_http_deps(settings, store, clock, registry, on_created, ops_alerts))
+        http_app = create_http_app(_http_deps(settings, store, clock, registry, on_created, ops_alerts, quotes))
         if telegram is not None:
             if settings.telegram.mode == "webhook":
                 mount_webhook(telegram, http_app)
@@ -91,7 +98,9 @@ async def open_desk(settings: Settings, *, clock: Clock | None = None) -> AsyncI
         else:
             log.warning("event=telegram_disabled reason=telegram.token is empty")
         await stack.enter_async_context(watching(_health_watch(settings, queries, clock, ops_alerts), settings.scheduler.heartbeat_seconds))
-        yield Desk(settings, engine, store, http_app, registry, queries, trading, telegram, ops_alerts)
+        if settings.feed.csv:  # stops first on the way out: no quote meets a closed database
+            await stack.enter_async_context(csv_replay(settings.feed, instrument_table(settings), quotes, trading.prices, clock))
+        yield Desk(settings, engine, store, http_app, registry, queries, trading, telegram, ops_alerts, quotes)
 
 
 def _health_watch(settings: Settings, queries: SqlDeskQueries, clock: Clock, ops_alerts: OpsAlerts) -> HealthWatch:
@@ -148,6 +157,7 @@ def tradingview_intake(settings: Settings) -> TradingViewIntake:
 def _http_deps(
     settings: Settings, store: SqlSignalStore, clock: Clock, registry: CollectorRegistry, on_created: Callable[[Signal], None],
     ops_alerts: OpsAlerts,
+    quotes: QuoteIntake,
 ) -> HttpDeps:
     sig = settings.signals
     producers = {
@@ -172,6 +182,8 @@ def _http_deps(
         metrics=IngestMetrics(registry),
         max_body_bytes=sig.max_body_bytes,
         tradingview=tradingview_intake(settings),
+        quotes=quotes,
+        max_quotes_per_request=settings.quotes.max_per_request,
         auth_failures=AuthFailureWatch(
             producers, AuthWatchPolicy(settings.alerts.auth_failures, settings.alerts.auth_failure_window_seconds), clock, ops_alerts
         ),

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.http import health, openapi, signals, tradingview
+from bot.http import health, openapi, quotes, signals, tradingview
 from bot.http.deps import DEPS, HttpDeps
 from bot.http.problems import HttpProblem, problem_response, translate
 from core.errors import AuthenticationFailed, SignalDeskError
@@ -23,6 +23,7 @@ def create_http_app(deps: HttpDeps) -> web.Application:
     app.router.add_get("/api/v1/signals", signals.list_signals)
     app.router.add_get("/api/v1/signals/{signal_id}", signals.get_signal)
     app.router.add_post("/api/v1/tradingview/{producer_id}", tradingview.post_alert)
+    app.router.add_post("/api/v1/quotes", quotes.post_quotes)
     app.router.add_get("/api/v1/openapi.json", openapi.serve)
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/readyz", health.readyz)

@@ -13,6 +13,7 @@ from core.clock import Clock
 from core.ingest import SignalIngestService
 from core.ports import SignalStore
 from core.producer_auth import ProducerAuthenticator
+from core.quote_intake import QuoteIntake
 from core.rate_limit import ProducerRateLimiter
 from core.tradingview import TradingViewIntake
 
@@ -28,6 +29,8 @@ class HttpDeps:
     metrics: IngestMetrics
     max_body_bytes: int
     tradingview: TradingViewIntake | None = None  # None: the TradingView endpoint answers 404
+    quotes: QuoteIntake | None = None  # None: POST /api/v1/quotes answers 404
+    max_quotes_per_request: int = 500
     auth_failures: AuthFailureWatch | None = None  # told of every 401, to alert ops on a burst
 
 
