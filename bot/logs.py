@@ -32,3 +32,5 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     root.setLevel(level)
     # aiohttp's access log duplicates our request events at high volume.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # APScheduler logs every run of every job at INFO: the execution sweep alone would be a line per 2 s.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

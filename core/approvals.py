@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -52,21 +51,12 @@ class DecisionStore(Protocol):
 
 
 class ApprovalService:
-    def __init__(
-        self,
-        store: DecisionStore,
-        roles: Roles,
-        clock: Clock,
-        ttl: timedelta,
-        consent_version: str,
-        on_approved: Callable[[], None] = lambda: None,
-    ) -> None:
+    def __init__(self, store: DecisionStore, roles: Roles, clock: Clock, ttl: timedelta, consent_version: str) -> None:
         self._store = store
         self._roles = roles
         self._clock = clock
         self._ttl = ttl
         self._consent_version = consent_version
-        self._on_approved = on_approved  # starts execution at once instead of at the next periodic run
 
     async def decide(self, signal_id: str, user_id: int, chat_id: int, decision: Decision) -> DecisionRecorded:
         if not self._roles.is_trader(user_id):
@@ -79,8 +69,6 @@ class ApprovalService:
             open_since=now - self._ttl,
         )
         log.info("event=decision signal_id=%s trader_id=%d decision=%s status=%s", signal_id, user_id, decision, recorded.signal.status)
-        if decision is Decision.APPROVE:
-            self._on_approved()
         return recorded
 
     async def expire_due(self) -> list[str]:

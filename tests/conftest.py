@@ -73,10 +73,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     url = request.getfixturevalue("postgres_url")
     yield url
-    run_in_fresh_loop(_empty_tables(url))
+    run_in_fresh_loop(empty_tables(url))
 
 
-async def _empty_tables(url: str) -> None:
+async def empty_tables(url: str) -> None:
     from sqlalchemy import text
 
     from core.audit import GENESIS_HASH

@@ -24,6 +24,10 @@ class ExecutionDriver:
         self._triggered.add(task)
         task.add_done_callback(self._triggered.discard)
 
+    async def sweep(self) -> None:
+        """The periodic job's entry (a coroutine, so APScheduler runs it on the loop, not in a thread)."""
+        self.trigger()
+
     async def drain(self) -> None:
         """Execute batches until none is full. A call while a drain runs makes that drain go round again
         instead of running beside it."""
