@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -73,3 +74,10 @@ async def reply_to(emulator: BotApiEmulator, user: int, text: str) -> str:
     emulator.say(user, text)
     messages = await emulator.wait_for_messages(user, before + 1, timeout=10)
     return messages[before].text or ""
+
+
+@pytest.fixture
+def alert_log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """The log with every ops alert in it, the suppressed ones too (they show nowhere else)."""
+    caplog.set_level(logging.INFO, logger="signaldesk.ops_alerts")
+    return caplog
