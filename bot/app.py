@@ -12,6 +12,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.charting import open_charts
 from bot.config import Settings
 from bot.feeds.replay_runner import csv_replay
 from bot.http.app import create_http_app
@@ -21,6 +22,7 @@ from bot.jobs.scheduler import build_scheduler
 from bot.log_notifier import LogTraderNotifier
 from bot.ops_log import LogOpsAlerts
 from bot.recent_errors import RecentErrors, keeping_recent_errors
+from bot.telegram.chart_messages import ChartSetup
 from bot.telegram.runtime import TelegramDesk, build_telegram, mount_webhook, running
 from bot.trading import TradingDesk, open_trading, quote_intake
 from bot.watchdog import watching
@@ -77,14 +79,15 @@ async def open_desk(settings: Settings, *, clock: Clock | None = None) -> AsyncI
         runner = batch_runner_for(engine)
         stack.push_async_callback(runner.close)
         queries = SqlDeskQueries(engine)
+        registry = CollectorRegistry()
+        charts = await stack.enter_async_context(open_charts(settings, registry))  # closed after Telegram stops
         trading = await stack.enter_async_context(open_trading(settings, runner, clock, instrument_table(settings)))
         alert_gate = AlertGate(AlertPolicy(settings.alerts.window_seconds, settings.alerts.max_per_window), clock)
         recent_errors = stack.enter_context(keeping_recent_errors())
-        telegram = _telegram(settings, runner, queries, trading, clock, alert_gate, recent_errors)
+        telegram = _telegram(settings, runner, queries, trading, clock, alert_gate, recent_errors, charts)
         ops_alerts: OpsAlerts = telegram.ops_alerts if telegram else LogOpsAlerts(alert_gate)
         notifier: TraderNotifier = telegram.notifier if telegram else LogTraderNotifier()
         quotes = quote_intake(settings, trading, clock, notifier, ops_alerts)
-        registry = CollectorRegistry()
         registry.register(QuoteCounts(quotes))
         on_created = (lambda _signal: telegram.fanout.wake()) if telegram else (lambda _signal: None)
         http_app = create_http_app(_http_deps(settings, store, clock, registry, on_created, ops_alerts, quotes))
@@ -110,14 +113,14 @@ def _health_watch(settings: Settings, queries: SqlDeskQueries, clock: Clock, ops
 
 def _telegram(
     settings: Settings, runner: BatchRunner, queries: SqlDeskQueries, trading: TradingDesk, clock: Clock, alert_gate: AlertGate,
-    recent_errors: RecentErrors,
+    recent_errors: RecentErrors, charts: ChartSetup,
 ) -> TelegramDesk | None:
     if not settings.telegram.token.get_secret_value():
         return None
     return build_telegram(
         settings.telegram, runner=runner, queries=queries, trading=trading, clock=clock, instruments=instrument_table(settings),
         approval_ttl=timedelta(minutes=settings.signals.approval_ttl_minutes), alert_gate=alert_gate,
-        recent_errors=recent_errors,
+        recent_errors=recent_errors, charts=charts,
     )
 
 

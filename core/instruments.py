@@ -15,6 +15,11 @@ class InstrumentSpec:
     volume_step: Decimal = Decimal("0.01")
     min_volume: Decimal = Decimal("0.01")
 
+    @property
+    def decimals(self) -> int:
+        """How many decimals its prices are shown with: 5 for EURUSD (point 0.00001), 2 for XAUUSD."""
+        return max(0, -int(self.point.as_tuple().exponent))
+
 
 def _fx(name: str) -> InstrumentSpec:
     return InstrumentSpec(name, Decimal("0.001") if name.endswith("JPY") else Decimal("0.00001"))

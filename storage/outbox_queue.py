@@ -13,7 +13,8 @@ from storage.models import OutboxRow
 CARD = "card"  # send a signal card (data: buttons)
 CARD_REFRESH = "card_refresh"  # edit a sent card to show the signal's current state
 TEXT = "text"  # send a text message (data: text, and keyboard for a prompt with buttons)
-SENDING_INTENTS = (CARD, TEXT)  # intents that create a message (an edit does not)
+CHART = "chart"  # send a chart of an account as a photo, or as text when there is none (data: chart, account)
+SENDING_INTENTS = (CARD, TEXT, CHART)  # intents that create a message (an edit does not)
 
 
 def queue_message(

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from storage.batch_runner import BatchRunner
 from storage.models import OutboxRow, TelegramChatRow
-from storage.outbox_queue import TEXT, queue_message
+from storage.outbox_queue import CHART, TEXT, queue_message
 from storage.upsert import insert_for
 
 _OUTBOX = OutboxRow.__table__
@@ -43,6 +43,15 @@ class SqlOutbox:
         """`keyboard`: an inline keyboard as Bot API JSON, for prompts that carry buttons."""
         data = {"text": text} if keyboard is None else {"text": text, "keyboard": keyboard}
         await self._runner.run(lambda conn: queue_message(conn, chat_id, TEXT, now, data=data))
+
+    async def queue_chart(self, chat_id: int, chart: str, account_id: str, now: datetime) -> None:
+        """A chart of `account_id` (charts' kind: "equity", "pnl"), drawn when it is sent."""
+        data = {"chart": chart, "account": account_id}
+        await self._runner.run(lambda conn: queue_message(conn, chat_id, CHART, now, data=data))
+
+    async def remember_data(self, item: OutboxItem, data: dict[str, Any]) -> None:
+        """Replace the message's data: what later edits of the sent message need to know about it."""
+        await self._runner.run(lambda conn: conn.execute(update(_OUTBOX).where(_OUTBOX.c.id == item.id).values(data=data)))
 
     async def mark_sent(self, item: OutboxItem, message_id: int | None, now: datetime) -> None:
         await self._runner.run(lambda conn: _mark_sent(conn, item, message_id, now))
@@ -76,12 +85,14 @@ class SqlOutbox:
             lambda conn: conn.execute(select(_CHATS.c.last_message_id).where(_CHATS.c.chat_id == chat_id)).scalar() or 0
         )
 
-    async def card_message_id(self, signal_id: str, chat_id: int) -> int | None:
-        return await self._runner.run(lambda conn: conn.execute(
-            select(_OUTBOX.c.message_id).where(
+    async def sent_card(self, signal_id: str, chat_id: int) -> tuple[int, dict[str, Any]] | None:
+        """The message id and data of the card about `signal_id` in `chat_id`, once it was sent."""
+        row = await self._runner.run(lambda conn: conn.execute(
+            select(_OUTBOX.c.message_id, _OUTBOX.c.data).where(
                 _OUTBOX.c.signal_id == signal_id, _OUTBOX.c.chat_id == chat_id, _OUTBOX.c.intent == "card", _OUTBOX.c.state == "sent"
             )
-        ).scalar())
+        ).first())
+        return None if row is None or row.message_id is None else (row.message_id, row.data)
 
     async def depth(self) -> tuple[int, datetime | None]:
         """Messages waiting (pending or sending) and the creation time of the oldest."""

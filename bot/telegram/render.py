@@ -31,7 +31,7 @@ class Rendered:
 
 def render_signal_card(view: CardView, instruments: InstrumentTable, ttl: timedelta) -> Rendered:
     s = view.signal
-    decimals = max(0, -instruments.spec(s.instrument).point.as_tuple().exponent)
+    decimals = instruments.spec(s.instrument).decimals
 
     def price(value: Decimal) -> str:
         return f"{value:.{decimals}f}"

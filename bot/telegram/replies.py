@@ -33,3 +33,13 @@ class Replies:
             await self.bot.send_message(chat_id, text, reply_markup=keyboard)
             return
         self.sender.wake()
+
+    async def send_chart(self, chat_id: int, chart: str, account_id: str) -> None:
+        """A chart of `account_id` (see SqlOutbox.queue_chart), drawn when it is sent."""
+        try:
+            await self.outbox.queue_chart(chat_id, chart, account_id, self.clock.now())
+        except StorageUnavailable:
+            log.warning("event=chart_not_queued reason=storage_unavailable chat_id=%d", chat_id)
+            await self.bot.send_message(chat_id, "The desk's database is unavailable, so there is nothing to chart; try again in a minute.")
+            return
+        self.sender.wake()

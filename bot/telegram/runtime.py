@@ -25,6 +25,7 @@ import bot as bot_package
 from bot.config import TelegramSettings
 from bot.recent_errors import RecentErrors
 from bot.status import DrawdownStatus, StatusReporter, StatusSources
+from bot.telegram.chart_messages import ChartMessages, ChartSetup
 from bot.telegram.commands import bot_commands
 from bot.telegram.fanout import CardFanout
 from bot.telegram.handlers import all_routers
@@ -81,13 +82,17 @@ def build_telegram(
     instruments: InstrumentTable,
     approval_ttl: timedelta,
     alert_gate: AlertGate,
+    charts: ChartSetup,
     recent_errors: RecentErrors,
     drawdown: DrawdownStatus | None = None,
 ) -> TelegramDesk:
     roles = Roles.of(settings.traders, settings.admins, settings.viewers)
     bot = make_bot(settings)
     outbox = SqlOutbox(runner)
-    outgoing = Outgoing(bot, queries, outbox, instruments, approval_ttl)
+    chart_messages = ChartMessages(
+        bot, outbox, charts, prices=trading.prices, trades=trading.trade_store, instruments=instruments
+    )
+    outgoing = Outgoing(bot, queries, instruments, approval_ttl, chart_messages)
     limits = SendLimits(settings.rate_global_per_second, settings.rate_chat_per_second)
 
     async def tell_ops_chat_blocked(chat_id: int, dropped: int) -> None:

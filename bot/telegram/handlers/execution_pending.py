@@ -9,16 +9,11 @@ from aiogram.types import Message
 from bot.telegram.replies import Replies
 
 
-async def equity_pending(message: Message, replies: Replies) -> None:
-    await replies.send(message.chat.id, "/equity: the equity chart is not available on this desk yet. /balance shows your equity now.")
-
-
 async def drawdown_pending(message: Message, replies: Replies) -> None:
     await replies.send(message.chat.id, "/drawdown: the drawdown view is not available on this desk yet.")
 
 
 def build_router() -> Router:
     router = Router(name="execution_pending")
-    router.message.register(equity_pending, Command("equity"), flags={"role": "trader"})
     router.message.register(drawdown_pending, Command("drawdown"), flags={"role": "admin"})
     return router

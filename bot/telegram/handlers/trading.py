@@ -13,6 +13,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.filters.exception import ExceptionTypeFilter
 from aiogram.types import CallbackQuery, ErrorEvent, Message
 
+from bot.telegram.account_charts import PNL
 from bot.telegram.keyboards import CloseAllCallback, close_all_keyboard
 from bot.telegram.render_trading import (
     CLOSE_USAGE,
@@ -27,6 +28,7 @@ from bot.telegram.render_trading import (
 )
 from bot.telegram.replies import Replies
 from core.account_view import AccountView
+from core.accounts import AccountMap
 from core.clock import Clock
 from core.errors import BrokerError
 from core.position_desk import PositionDesk, parse_position_id
@@ -67,8 +69,11 @@ def _history_limit(args: str | None) -> int | None:
     return int(text)
 
 
-async def stats(message: Message, account_view: AccountView, replies: Replies) -> None:
-    await replies.send(message.chat.id, render_stats(await account_view.stats(_user_id(message))))
+async def stats(message: Message, account_view: AccountView, accounts: AccountMap, replies: Replies) -> None:
+    figures = await account_view.stats(_user_id(message))
+    await replies.send(message.chat.id, render_stats(figures))
+    if figures.trades:  # then the distribution of the closed trades' PnL, as a chart
+        await replies.send_chart(message.chat.id, PNL, accounts.account_of(_user_id(message)))
 
 
 async def close(message: Message, command: CommandObject, position_desk: PositionDesk, replies: Replies) -> None:
