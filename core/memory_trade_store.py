@@ -20,7 +20,10 @@ class InMemoryTradeStore:
         self._equity: list[EquityPoint] = []
 
     async def open_account(self, account: Account) -> Account:
-        return self._accounts.setdefault(account.id, account)
+        if account.id not in self._accounts:
+            self._accounts[account.id] = account
+            self._equity.append(EquityPoint(account.id, account.opened_at, account.balance, account.balance))
+        return self._accounts[account.id]
 
     async def account(self, account_id: str) -> Account | None:
         return self._accounts.get(account_id)

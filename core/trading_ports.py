@@ -75,7 +75,8 @@ class TradeStore(Protocol):
     one order twice."""
 
     async def open_account(self, account: Account) -> Account:
-        """Create the account unless it exists; answer the stored one."""
+        """Create the account unless it exists, with its first equity point (the starting balance);
+        answer the stored one."""
         ...
 
     async def account(self, account_id: str) -> Account | None: ...

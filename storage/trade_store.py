@@ -126,11 +126,15 @@ class SqlTradeStore:
 
 
 def _open_account(conn: Connection, account: Account) -> Account:
-    conn.execute(
+    opened = conn.execute(
         insert_for(conn, ACCOUNTS)
         .values(id=account.id, starting_balance=account.starting_balance, balance=account.balance, opened_at=account.opened_at)
         .on_conflict_do_nothing(index_elements=["id"])
-    )
+    ).rowcount
+    if opened == 1:  # the equity curve (and its drawdown) starts from the starting balance
+        conn.execute(EQUITY.insert().values(
+            account_id=account.id, time=account.opened_at, balance=account.balance, equity=account.balance
+        ))
     stored = _account(conn, account.id)
     assert stored is not None
     return stored

@@ -66,8 +66,9 @@ async def test_buy_limit_fills_at_entry_then_takes_profit(broker: PaperBroker, s
     assert account is not None and account.balance == D("10196.00")
     assert await broker.account_equity("trader-111") == D("10196.00")
     assert await broker.positions("trader-111") == []
-    # fill, one mark a minute is not due yet at +3 s, close
+    # the opening balance, the fill, one mark a minute is not due yet at +3 s, the close
     assert points(await store.equity_points("trader-111")) == [
+        (D(10000), D(10000)),
         (D(10000), D("9997.00")),
         (D("10196.00"), D("10196.00")),
     ]
@@ -106,7 +107,7 @@ async def test_pending_order_expires_on_a_quote_or_on_the_clock(
     events = await broker.on_quote(quote("2300.00", "2300.30", 3600))  # would fill, but it is expired
     assert [(e.kind, e.order.reason) for e in events] == [(TradeEventKind.CANCELLED, "expired")]
     assert (await store.order(order.id)).status is OrderStatus.CANCELLED  # type: ignore[union-attr]
-    assert await store.equity_points("trader-111") == []  # a cancel changes no balance
+    assert points(await store.equity_points("trader-111")) == [(D(10000), D(10000))]  # a cancel adds no point
 
     other = await broker.place(request(Side.BUY, "2400.50", "2390.00", "2420.00", signal_id="sig-9", expiry_hours=2), OrderKind.LIMIT)
     assert await broker.expire_due() == []
@@ -169,6 +170,7 @@ async def test_equity_is_marked_at_most_once_per_interval(broker: PaperBroker, s
     await broker.on_quote(quote("2398.50", "2398.80", 125))  # point, -2.00 * 10
     await broker.on_quote(quote("1.1", "1.2", 200, instrument="EURUSD"))  # another instrument: not marked
     assert points(await store.equity_points("trader-111")) == [
+        (D(10000), D(10000)),  # the opening balance
         (D(10000), D("9997.00")),
         (D(10000), D("10017.00")),
         (D(10000), D("9980.00")),

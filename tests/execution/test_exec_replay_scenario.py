@@ -81,10 +81,12 @@ async def test_a_buy_hits_target_and_a_sell_hits_stop(tmp_path: Path) -> None:
     balances = {a: (await store.account(a)).balance for a in ("alice", "bob")}  # type: ignore[union-attr]
     assert balances == {"alice": D("10176.40"), "bob": D("9886.00")}
     assert [(p.balance, p.equity) for p in await store.equity_points("alice")] == [
+        (D(10000), D(10000)),  # the opening balance
         (D(10000), D("9997.30")),  # marked at the bid 2400.10: -0.30 * 9
         (D("10176.40"), D("10176.40")),
     ]
     assert [(p.balance, p.equity) for p in await store.equity_points("bob")] == [
+        (D(10000), D(10000)),
         (D(10000), D("9994.00")),  # marked at the ask 2400.40: -0.30 * 20
         (D("9886.00"), D("9886.00")),
     ]

@@ -60,7 +60,7 @@ async def test_money_stays_exact(store_factory: Callable[[], SqlTradeStore]) -> 
     assert account is not None and str(account.balance) == "0.3000000001"  # not a float's 0.30000000010000004
     assert (await store.position("o-1")).close_price == D("2400.55")  # type: ignore[union-attr]
     await store.add_equity_point(EquityPoint("a", LATER, D("10000.01"), D("99999999999999.9999999999")))
-    assert [str(p.equity) for p in await store.equity_points("a")] == ["99999999999999.9999999999"]
+    assert [str(p.equity) for p in await store.equity_points("a")] == ["0.1", "99999999999999.9999999999"]
     assert str((await store.order("o-1")).request.entry) == "2400.5"  # type: ignore[union-attr]
 
 

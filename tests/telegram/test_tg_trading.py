@@ -111,8 +111,8 @@ async def test_stop_loss_shows_in_history_stats_and_a_notification(desk: Api, em
     stats = await text_of(emulator, SELLER, "/stats")
     assert "Trades 1: 0 won, 1 lost" in stats and "Win rate 0.00 %" in stats and "Profit factor 0.00" in stats
     assert "Net PnL -102.00 (won 0.00, lost 102.00)" in stats
-    # equity 9,990.00 after the fill (marked at the ask 2400.50), 9,898.00 after the stop: 92 / 9,990 = 0.92 %
-    assert "Max drawdown 0.92 %" in stats
+    # from the opening 10,000.00 to 9,898.00 after the stop: 102 / 10,000 = 1.02 %
+    assert "Max drawdown 1.02 %" in stats
 
 
 async def test_close_refuses_another_traders_position_and_unknown_ids(desk: Api, emulator: BotApiEmulator) -> None:
