@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import multiprocessing
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -127,6 +128,7 @@ async def test_a_photo_card_interrupted_by_a_restart_goes_out_once_and_its_capti
     emulator: BotApiEmulator, database_url: str, clock: FakeClock
 ) -> None:
     settings = chart_settings(database_url, emulator, traders=[TRADERS[0]], viewers=[])
+    processes_before = set(multiprocessing.active_children())
     async with (
         open_desk(settings, clock=clock) as desk,
         serve_http(desk.http_app, "127.0.0.1", 0) as url,
@@ -143,6 +145,8 @@ async def test_a_photo_card_interrupted_by_a_restart_goes_out_once_and_its_capti
         desk.telegram.outbox.remember_data = crash  # type: ignore[method-assign]
         signal = await post_signal(Api(url, session, clock, desk))
         await asyncio.wait_for(crashed.wait(), 30)
+        assert set(multiprocessing.active_children()) > processes_before  # the chart's worker process
+    assert set(multiprocessing.active_children()) <= processes_before  # closed with the desk
 
     async with open_desk(settings, clock=clock) as desk, serve_http(desk.http_app, "127.0.0.1", 0):
         card = await card_for(emulator, TRADERS[0], signal)
