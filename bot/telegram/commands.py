@@ -16,7 +16,7 @@ COMMANDS: list[tuple[str, str, Role | None]] = [
     ("balance", "your account balance and equity", Role.TRADER),
     ("history", "your closed trades: /history [n]", Role.TRADER),
     ("equity", "your equity curve (chart)", Role.TRADER),
-    ("stats", "win rate, profit factor, expectancy, max drawdown", Role.TRADER),
+    ("stats", "win rate, profit factor, expectancy, max drawdown, PnL chart", Role.TRADER),
     ("close", "close a position: /close <id>", Role.TRADER),
     ("pause", "stop receiving new signal cards", Role.TRADER),
     ("resume", "receive signal cards again", Role.TRADER),
