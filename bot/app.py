@@ -18,7 +18,8 @@ from bot.feeds.replay_runner import csv_replay
 from bot.http.app import create_http_app
 from bot.http.deps import HttpDeps
 from bot.http.metrics import IngestMetrics, QuoteCounts
-from bot.jobs.scheduler import build_scheduler
+from bot.jobs.heartbeat import Heartbeat, HeartbeatMetrics, instance_name
+from bot.jobs.scheduler import add_approval_expiry, build_scheduler
 from bot.log_notifier import LogTraderNotifier
 from bot.ops_log import LogOpsAlerts
 from bot.recent_errors import RecentErrors, keeping_recent_errors
@@ -29,6 +30,7 @@ from bot.watchdog import watching
 from core.alert_gate import AlertGate, AlertPolicy
 from core.auth_watch import AuthFailureWatch, AuthWatchPolicy
 from core.clock import Clock, SystemClock
+from core.drawdown import DrawdownGuard, DrawdownMeter, DrawdownPolicy
 from core.health_watch import HEARTBEAT, HealthWatch, WatchPolicy
 from core.ingest import IngestPolicy, SignalIngestService
 from core.instruments import BUILTIN_INSTRUMENTS, InstrumentSpec, InstrumentTable
@@ -43,6 +45,8 @@ from storage import migrate
 from storage.batch_runner import BatchRunner, batch_runner_for
 from storage.database import create_engine
 from storage.desk_queries import SqlDeskQueries
+from storage.heartbeat_store import SqlHeartbeats
+from storage.risk_store import SqlRiskStore
 from storage.signal_store import SqlSignalStore
 
 log = logging.getLogger(__name__)
@@ -64,6 +68,8 @@ class Desk:
     telegram: TelegramDesk | None  # None when no bot token is configured: the API runs alone
     ops_alerts: OpsAlerts  # to the ops chat, or only logged when Telegram is off
     quotes: QuoteIntake  # every pushed or replayed quote goes through it
+    drawdown: DrawdownGuard
+    heartbeat: Heartbeat  # run by the scheduler every scheduler.heartbeat_seconds
 
 
 @asynccontextmanager
@@ -84,9 +90,13 @@ async def open_desk(settings: Settings, *, clock: Clock | None = None) -> AsyncI
         trading = await stack.enter_async_context(open_trading(settings, runner, clock, instrument_table(settings)))
         alert_gate = AlertGate(AlertPolicy(settings.alerts.window_seconds, settings.alerts.max_per_window), clock)
         recent_errors = stack.enter_context(keeping_recent_errors())
-        telegram = _telegram(settings, runner, queries, trading, clock, alert_gate, recent_errors, charts)
+        drawdown = _drawdown_meter(settings, runner, trading)
+        telegram = _telegram(settings, runner, queries, trading, clock, alert_gate, recent_errors, charts, drawdown)
         ops_alerts: OpsAlerts = telegram.ops_alerts if telegram else LogOpsAlerts(alert_gate)
         notifier: TraderNotifier = telegram.notifier if telegram else LogTraderNotifier()
+        guard = DrawdownGuard(drawdown, clock, notifier, ops_alerts)
+        if telegram is not None:
+            telegram.dispatcher["drawdown_guard"] = guard  # /drawdown reset: the guard tells people through Telegram
         quotes = quote_intake(settings, trading, clock, notifier, ops_alerts)
         registry.register(QuoteCounts(quotes))
         on_created = (lambda _signal: telegram.fanout.wake()) if telegram else (lambda _signal: None)
@@ -95,15 +105,18 @@ async def open_desk(settings: Settings, *, clock: Clock | None = None) -> AsyncI
             if settings.telegram.mode == "webhook":
                 mount_webhook(telegram, http_app)
             await stack.enter_async_context(running(telegram))
-            scheduler = build_scheduler(telegram.approvals, telegram.sender)
-            scheduler.start()
-            stack.callback(scheduler.shutdown, wait=False)
         else:
             log.warning("event=telegram_disabled reason=telegram.token is empty")
+        heartbeat = Heartbeat(guard, trading.broker, trading.accounts, SqlHeartbeats(runner), HeartbeatMetrics(registry), clock, instance_name())
+        scheduler = build_scheduler(heartbeat, settings.scheduler.heartbeat_seconds)
+        if telegram is not None:
+            add_approval_expiry(scheduler, telegram.approvals, telegram.sender)
+        scheduler.start()
+        stack.callback(scheduler.shutdown, wait=False)
         await stack.enter_async_context(watching(_health_watch(settings, queries, clock, ops_alerts), settings.scheduler.heartbeat_seconds))
         if settings.feed.csv:  # stops first on the way out: no quote meets a closed database
             await stack.enter_async_context(csv_replay(settings.feed, instrument_table(settings), quotes, trading.prices, clock))
-        yield Desk(settings, engine, store, http_app, registry, queries, trading, telegram, ops_alerts, quotes)
+        yield Desk(settings, engine, store, http_app, registry, queries, trading, telegram, ops_alerts, quotes, guard, heartbeat)
 
 
 def _health_watch(settings: Settings, queries: SqlDeskQueries, clock: Clock, ops_alerts: OpsAlerts) -> HealthWatch:
@@ -113,15 +126,23 @@ def _health_watch(settings: Settings, queries: SqlDeskQueries, clock: Clock, ops
 
 def _telegram(
     settings: Settings, runner: BatchRunner, queries: SqlDeskQueries, trading: TradingDesk, clock: Clock, alert_gate: AlertGate,
-    recent_errors: RecentErrors, charts: ChartSetup,
+    recent_errors: RecentErrors, charts: ChartSetup, drawdown: DrawdownMeter,
 ) -> TelegramDesk | None:
     if not settings.telegram.token.get_secret_value():
         return None
     return build_telegram(
         settings.telegram, runner=runner, queries=queries, trading=trading, clock=clock, instruments=instrument_table(settings),
         approval_ttl=timedelta(minutes=settings.signals.approval_ttl_minutes), alert_gate=alert_gate,
-        recent_errors=recent_errors, charts=charts,
+        recent_errors=recent_errors, charts=charts, drawdown=drawdown,
     )
+
+
+def _drawdown_meter(settings: Settings, runner: BatchRunner, trading: TradingDesk) -> DrawdownMeter:
+    # A paper account starts at the configured balance, so losses made before the first check still count;
+    # a live account's first peak is the first equity seen.
+    start = settings.broker.starting_balance if trading.paper is not None else None
+    policy = DrawdownPolicy(settings.risk.max_drawdown_percent / 100, settings.risk.resume_on_recovery, start)
+    return DrawdownMeter(SqlRiskStore(runner), trading.broker, trading.accounts, policy)
 
 
 @asynccontextmanager
