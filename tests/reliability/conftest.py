@@ -1,0 +1,71 @@
+"""The reliability suite's figures: each test adds what it did (requests fuzzed, crashes injected, outages
+survived, accepted signals checked after a crash) and what went wrong with the data (lost, duplicated; the
+tests fail when either is not 0, so a green run prints 0). Printed at the end of a run that ran any of them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+
+# The SIGKILL test of execution lives with the execution tests; it is counted here rather than repeated.
+EXECUTION_KILLS = "tests/execution/test_exec_processes.py::test_sigkill_at_random_moments_loses_and_repeats_no_approval"
+_KILLS_PRINTED = re.compile(r"unfinished by each SIGKILL: \[([^\]]*)\]")
+
+
+@dataclass
+class Figures:
+    tests: int = 0
+    requests_fuzzed: int = 0
+    server_errors: int = 0
+    crashes_injected: int = 0
+    accepted_checked: int = 0  # signals answered 201 before a kill, looked for after the restart
+    deliveries_checked: int = 0  # cards and alerts counted after restarts and outages
+    orders_checked: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    outages_survived: int = 0
+
+
+_FIGURES = pytest.StashKey[Figures]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_FIGURES] = Figures()
+
+
+@pytest.fixture
+def figures(request: pytest.FixtureRequest) -> Figures:
+    return request.config.stash[_FIGURES]
+
+
+@pytest.fixture(autouse=True)
+def _counted(figures: Figures) -> None:
+    figures.tests += 1
+
+
+def _execution_kills(reporter: pytest.TerminalReporter) -> int:
+    """SIGKILLs the execution test injected, from the line it prints, when it passed in this run."""
+    for report in reporter.stats.get("passed", []):
+        if getattr(report, "nodeid", "") == EXECUTION_KILLS and report.when == "call":
+            for _, text in report.sections:
+                if match := _KILLS_PRINTED.search(text):
+                    return len(match.group(1).split(","))
+    return 0
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    figures = terminalreporter.config.stash.get(_FIGURES, None)
+    if figures is None or figures.tests == 0:
+        return
+    execution_kills = _execution_kills(terminalreporter)
+    crashes = figures.crashes_injected + execution_kills
+    counted = f" (incl. {execution_kills} in {EXECUTION_KILLS.split('::')[0]})" if execution_kills else ""
+    write = terminalreporter.write_line
+    terminalreporter.section("reliability figures")
+    write(f"requests fuzzed:   {figures.requests_fuzzed} (5xx: {figures.server_errors})")
+    write(f"crashes injected:  {crashes} SIGKILLs{counted}")
+    write(f"outages survived:  {figures.outages_survived}")
+    write(f"checked after:     {figures.accepted_checked} accepted signals, {figures.deliveries_checked} cards and alerts, {figures.orders_checked} orders")
+    write(f"lost = {figures.lost}, duplicated = {figures.duplicated}")
