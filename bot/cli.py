@@ -157,7 +157,7 @@ def _audit_verify(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from bot.app import SchemaOutOfDate, open_desk, serve_http
-    from core.errors import PriceDataError
+    from core.errors import BrokerError, PriceDataError
 
     settings = _settings(args)
     if not settings.producers:
@@ -175,7 +175,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         asyncio.run(run())
-    except (SchemaOutOfDate, PriceDataError) as exc:  # PriceDataError: the [feed] csv file cannot be read
+    # PriceDataError: the [feed] csv file cannot be read; BrokerError: MT5 is missing or refused the login.
+    except (SchemaOutOfDate, PriceDataError, BrokerError) as exc:
         return _fail(str(exc))
     except (SQLAlchemyError, OSError) as exc:
         return _fail(f"cannot start: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")

@@ -73,6 +73,13 @@ def test_serve_refuses_an_outdated_schema_when_auto_migrate_is_off(tmp_path: Pat
     assert result.returncode == 1 and "run `signaldesk db upgrade`" in result.stderr
 
 
+def test_serve_with_mt5_off_windows_says_what_is_missing(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "c.toml", tmp_path / "x.db")
+    result = run_cli("serve", "--config", str(config), env={"SIGNALDESK_BROKER__KIND": "mt5"})
+    assert result.returncode == 1
+    assert "broker.kind = mt5 needs the MetaTrader5 package" in result.stderr and "Traceback" not in result.stderr
+
+
 async def test_serve_accepts_signals_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     config = write_config(tmp_path / "c.toml", tmp_path / "x.db")
     process = await start_serve("--config", str(config))
