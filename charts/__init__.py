@@ -2,6 +2,9 @@
 
 Pure rendering: `render_chart(spec, theme)` in any thread or process. Async callers use ChartRenderer,
 which renders in worker processes with a timeout, a cache and Telegram file_id reuse.
+
+matplotlib is imported only where charts are drawn (render_chart, the worker processes): the bot's own
+process describes and caches charts without paying its start-up time and memory.
 """
 
 from charts.cache import ChartCache
@@ -18,7 +21,6 @@ from charts.model import (
     Price,
     RenderedChart,
 )
-from charts.render import render_chart
 from charts.renderer import ChartPhoto, ChartRenderer
 from charts.theme import Theme
 
@@ -41,3 +43,11 @@ __all__ = [
     "chart_key",
     "render_chart",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name == "render_chart":  # imports matplotlib
+        from charts.render import render_chart
+
+        return render_chart
+    raise AttributeError(f"module 'charts' has no attribute {name!r}")

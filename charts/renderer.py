@@ -25,7 +25,6 @@ from charts.errors import ChartError
 from charts.key import chart_key
 from charts.metrics import ChartMetrics
 from charts.model import ChartSpec, RenderedChart
-from charts.render import render_chart, warm_up
 from charts.theme import Theme
 
 log = logging.getLogger(__name__)
@@ -53,6 +52,13 @@ class _Job:
     done: asyncio.Future[RenderedChart | None]
 
 
+def render_in_worker(spec: ChartSpec, theme: Theme) -> RenderedChart:
+    """render_chart, imported where it runs: matplotlib loads in the workers, not in the caller's process."""
+    from charts.render import render_chart
+
+    return render_chart(spec, theme)
+
+
 def process_pool(workers: int) -> ProcessPoolExecutor:
     """Worker processes, each warmed up once. Spawned, not forked: forking a process that runs threads
     (aiohttp, the default executor) can copy a held lock into the child."""
@@ -63,6 +69,8 @@ def _start_worker() -> None:
     # Lower priority: when CPUs are short, the process serving the bot should get them before charts.
     if hasattr(os, "nice"):
         os.nice(_WORKER_NICENESS)
+    from charts.render import warm_up
+
     warm_up()
 
 
@@ -95,7 +103,7 @@ class ChartRenderer:
         max_pending: int = 32,
         timeout_seconds: float = 3.0,
         executor: Executor | None = None,
-        render: RenderFunction = render_chart,
+        render: RenderFunction = render_in_worker,
         prestart: bool = True,
     ) -> None:
         if workers < 1 or max_pending < 1 or timeout_seconds <= 0:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import charts
@@ -28,3 +30,11 @@ def test_charts_imports_no_io_layers_and_no_pyplot():
         modules = imported_modules(source)
         assert not {m for m in modules if m.split(".")[0] in FORBIDDEN}, source.name
         assert "matplotlib.pyplot" not in modules, source.name
+
+
+def test_the_bots_process_does_not_load_matplotlib():
+    # The bot describes and caches charts; only the worker processes draw them, so only they pay for
+    # matplotlib's import time and memory.
+    probe = "import sys, bot.app, charts; print(sorted(m for m in sys.modules if m.startswith('matplotlib')))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    assert result.stdout.strip() == "[]"
