@@ -19,6 +19,7 @@ from bot.http.app import create_http_app
 from bot.http.deps import HttpDeps
 from bot.http.metrics import IngestMetrics, QuoteCounts
 from bot.jobs.heartbeat import Heartbeat, HeartbeatMetrics, instance_name
+from bot.jobs.leader import Loop, leading
 from bot.jobs.scheduler import add_approval_expiry, build_scheduler
 from bot.log_notifier import LogTraderNotifier
 from bot.ops_log import LogOpsAlerts
@@ -26,19 +27,21 @@ from bot.recent_errors import RecentErrors, keeping_recent_errors
 from bot.telegram.chart_messages import ChartSetup
 from bot.telegram.runtime import TelegramDesk, build_telegram, mount_webhook, running
 from bot.trading import TradingDesk, open_trading, quote_intake
-from bot.watchdog import watching
+from bot.watchdog import watch_health
 from core.alert_gate import AlertGate, AlertPolicy
 from core.auth_watch import AuthFailureWatch, AuthWatchPolicy
 from core.clock import Clock, SystemClock
 from core.drawdown import DrawdownGuard, DrawdownMeter, DrawdownPolicy
 from core.health_watch import HEARTBEAT, HealthWatch, WatchPolicy
 from core.ingest import IngestPolicy, SignalIngestService
+from core.leadership import Leadership
 from core.instruments import BUILTIN_INSTRUMENTS, InstrumentSpec, InstrumentTable
 from core.notify import OpsAlerts, TraderNotifier
 from core.order_rules import OrderRules
 from core.producer_auth import Producer, ProducerAuthenticator
 from core.quote_intake import QuoteIntake
 from core.rate_limit import ProducerRateLimiter
+from core.shared_alerts import AlertsOnceAcrossInstances
 from core.signals import Signal
 from core.tradingview import AlertAuthenticator, AlertTranslator, ClientAddressPolicy, TickerMap, TradingViewIntake
 from storage import migrate
@@ -46,6 +49,7 @@ from storage.batch_runner import BatchRunner, batch_runner_for
 from storage.database import create_engine
 from storage.desk_queries import SqlDeskQueries
 from storage.heartbeat_store import SqlHeartbeats
+from storage.job_lease import SqlJobLeases
 from storage.risk_store import SqlRiskStore
 from storage.signal_store import SqlSignalStore
 
@@ -92,7 +96,12 @@ async def open_desk(settings: Settings, *, clock: Clock | None = None) -> AsyncI
         recent_errors = stack.enter_context(keeping_recent_errors())
         drawdown = _drawdown_meter(settings, runner, trading)
         telegram = _telegram(settings, runner, queries, trading, clock, alert_gate, recent_errors, charts, drawdown)
-        ops_alerts: OpsAlerts = telegram.ops_alerts if telegram else LogOpsAlerts(alert_gate)
+        leases = SqlJobLeases(runner)
+        leadership = Leadership(leases, clock, instance_name(), timedelta(seconds=settings.scheduler.job_lease_seconds))
+        ops_alerts: OpsAlerts = AlertsOnceAcrossInstances(
+            telegram.ops_alerts if telegram else LogOpsAlerts(alert_gate), leases, instance_name(),
+            timedelta(seconds=settings.alerts.window_seconds), clock, settings.alerts.probe_timeout_seconds,
+        )
         notifier: TraderNotifier = telegram.notifier if telegram else LogTraderNotifier()
         guard = DrawdownGuard(drawdown, clock, notifier, ops_alerts)
         if telegram is not None:
@@ -108,15 +117,26 @@ async def open_desk(settings: Settings, *, clock: Clock | None = None) -> AsyncI
         else:
             log.warning("event=telegram_disabled reason=telegram.token is empty")
         heartbeat = Heartbeat(guard, trading.broker, trading.accounts, SqlHeartbeats(runner), HeartbeatMetrics(registry), clock, instance_name())
-        scheduler = build_scheduler(heartbeat, settings.scheduler.heartbeat_seconds)
+        scheduler = build_scheduler(heartbeat, settings.scheduler.heartbeat_seconds, leadership)
         if telegram is not None:
-            add_approval_expiry(scheduler, telegram.approvals, telegram.sender)
+            add_approval_expiry(scheduler, telegram.approvals, telegram.sender, leadership)
         scheduler.start()
         stack.callback(scheduler.shutdown, wait=False)
-        await stack.enter_async_context(watching(_health_watch(settings, queries, clock, ops_alerts), settings.scheduler.heartbeat_seconds))
+        await stack.enter_async_context(leading(leadership, _leader_loops(settings, queries, clock, ops_alerts, telegram)))
         if settings.feed.csv:  # stops first on the way out: no quote meets a closed database
             await stack.enter_async_context(csv_replay(settings.feed, instrument_table(settings), quotes, trading.prices, clock))
         yield Desk(settings, engine, store, http_app, registry, queries, trading, telegram, ops_alerts, quotes, guard, heartbeat)
+
+
+def _leader_loops(
+    settings: Settings, queries: SqlDeskQueries, clock: Clock, ops_alerts: OpsAlerts, telegram: TelegramDesk | None
+) -> dict[str, Loop]:
+    """What runs on the job lease's holder only, started afresh on each take-over."""
+    period = settings.scheduler.heartbeat_seconds
+    loops: dict[str, Loop] = {"watchdog": lambda: watch_health(_health_watch(settings, queries, clock, ops_alerts), period)}
+    if telegram is not None:
+        loops["outbox-sender"] = telegram.sender.run
+    return loops
 
 
 def _health_watch(settings: Settings, queries: SqlDeskQueries, clock: Clock, ops_alerts: OpsAlerts) -> HealthWatch:

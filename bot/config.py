@@ -113,6 +113,9 @@ class SchedulerSettings(_Section):
     # A claimed execution whose worker said nothing for this long is presumed dead and claimed again.
     execution_lease_seconds: Annotated[int, Field(ge=5)] = 60
     execution_max_attempts: Annotated[int, Field(ge=1)] = 5
+    # With several instances on one database, one at a time runs the heartbeat, approval expiry, the
+    # watchdog and the sender: the holder of this lease. Another takes over within this long of its death.
+    job_lease_seconds: Annotated[int, Field(ge=3)] = 15
 
 
 class Mt5Settings(_Section):

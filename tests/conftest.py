@@ -76,6 +76,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     run_in_fresh_loop(empty_tables(url))
 
 
+@pytest.fixture
+def pg_database(postgres_url: str) -> Iterator[str]:
+    """The PostgreSQL database alone (for tests that race processes on it), emptied after the test."""
+    yield postgres_url
+    run_in_fresh_loop(empty_tables(postgres_url))
+
+
 async def empty_tables(url: str) -> None:
     from sqlalchemy import text
 

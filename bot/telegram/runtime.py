@@ -138,8 +138,11 @@ def webhook_path(settings: TelegramSettings) -> str:
 
 @asynccontextmanager
 async def running(desk: TelegramDesk) -> AsyncIterator[None]:
-    """Run the sender, the fan-out and (in polling mode) the update loop until the block ends."""
-    tasks = [_task(desk.sender.run(), "outbox-sender"), _task(desk.fanout.run(), "card-fanout"), _task(_announce(desk), "telegram-setup")]
+    """Run the fan-out and (in polling mode) the update loop until the block ends. The sender is not
+    started here: it runs on the instance that holds the job lease (bot/jobs/leader.py), as two senders
+    would double the rate Telegram sees and take each other's in-flight messages for interrupted ones.
+    The fan-out runs everywhere: its claim is a conditional UPDATE, so a signal's cards are queued once."""
+    tasks = [_task(desk.fanout.run(), "card-fanout"), _task(_announce(desk), "telegram-setup")]
     if desk.settings.mode == "polling":
         tasks.append(_task(_poll(desk), "telegram-polling"))
     try:
@@ -161,7 +164,9 @@ async def _poll(desk: TelegramDesk) -> None:
 
 
 async def _announce(desk: TelegramDesk) -> None:
-    """Register commands and the update mode; keep trying while Telegram is unreachable."""
+    """Register commands and the update mode; keep trying while Telegram is unreachable. Every instance
+    behind one load balancer sets the same webhook (URL, secret, update types), which Telegram takes as a
+    no-op, so they do not fight; instances whose settings differ would, which is why deploy.md shares one config."""
     delay = 1.0
     while True:
         try:

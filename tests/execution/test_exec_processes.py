@@ -8,7 +8,7 @@ import json
 import os
 import random
 import signal
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from decimal import Decimal
@@ -23,15 +23,8 @@ from storage.batch_runner import BatchRunner, batch_runner_for
 from storage.database import create_engine
 from storage.models import DecisionRow, LatestQuoteRow, TradeOrderRow
 from tests.execution.execution_desk import TRADERS, ExecutionDesk, execution_desk
-from tests.conftest import empty_tables, run_in_fresh_loop
 from tests.processes import served_url, start_serve
 from tests.support import FakeClock
-
-@pytest.fixture
-def pg_database(postgres_url: str) -> Iterator[str]:
-    yield postgres_url
-    run_in_fresh_loop(empty_tables(postgres_url))
-
 
 @pytest.fixture
 def sqlite_database(tmp_path: Path) -> str:
