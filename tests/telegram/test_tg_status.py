@@ -22,7 +22,7 @@ async def test_status_shows_the_desk_at_a_glance(desk: Api, emulator: BotApiEmul
     assert "Signals today: new 1" in reply
     assert "Pending: 1 awaiting a decision, 0 approval(s) awaiting execution" in reply
     assert "Open positions: 0" in reply and re.search(r"Outbox: \d+ waiting", reply)
-    assert "Drawdown:" in reply
+    assert f"tg-{TRADERS[0]}: 0.00 % of 20.00 % cap" in reply and f"tg-{TRADERS[1]}: 0.00 % of 20.00 % cap" in reply
     assert "Recent errors:" in reply and "bot.somewhere: event=broker_timeout account=tg-111" in reply
     assert "Heartbeat:" in reply
 
@@ -42,3 +42,4 @@ async def test_status_answers_with_the_broker_hanging_and_says_it_is_down(
     reply = await reply_to(emulator, ADMIN, "/status")
     assert asked.is_set()  # the answer came while the broker call was still hanging
     assert "Broker: DOWN (no answer within 0.5 s)" in reply and "Database: up" in reply
+    assert "Drawdown: no answer within 0.5 s" in reply
