@@ -1,7 +1,8 @@
 """Two real `signaldesk serve` processes on one PostgreSQL, one bot token in webhook mode behind a round-robin
 load balancer, act as one desk: 100 signals posted to both in turn reach each of 3 traders once, every
 approval (pressed through the Bot API emulator, its update landing on either instance) becomes exactly one
-order, an alert raised on both instances reaches ops once, and the heartbeat runs on the lease holder only."""
+order, an alert raised on both instances reaches ops once, and the heartbeat runs on the lease holder only.
+When the holder is killed, the other instance takes its jobs over within a lease period."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ ADMIN = 900  # also the ops chat
 SIGNALS = 100
 WEBHOOK_SECRET = "two-instances-webhook-secret"
 AUTH_BURST = 3  # failed signatures per instance: each instance alone sees a burst
+LEASE_SECONDS = 3  # how long a dead holder's jobs wait for another instance
 CARD_ID = re.compile(r"· #(\w{8})\b")
 
 
@@ -60,6 +62,7 @@ def _serve_env(database_url: str, telegram: BotApiEmulator, webhook_url: str) ->
         "SIGNALDESK_TELEGRAM__RATE_CHAT_PER_SECOND": "1000",
         "SIGNALDESK_SCHEDULER__HEARTBEAT_SECONDS": "1",
         "SIGNALDESK_SCHEDULER__EXECUTION_INTERVAL_SECONDS": "0.2",
+        "SIGNALDESK_SCHEDULER__JOB_LEASE_SECONDS": str(LEASE_SECONDS),
         "SIGNALDESK_ALERTS__AUTH_FAILURES": str(AUTH_BURST),
     }
 
@@ -71,11 +74,11 @@ async def _signed(http: aiohttp.ClientSession, url: str, path: str, body: Any, s
         return response.status, await response.json(content_type=None)
 
 
-async def _post_signals(http: aiohttp.ClientSession, urls: list[str]) -> set[str]:
-    """SIGNALS signals, to each instance in turn; answers their short ids."""
+async def _post_signals(http: aiohttp.ClientSession, urls: list[str], count: int = SIGNALS) -> set[str]:
+    """`count` signals, to each instance in turn; answers their short ids."""
     now = datetime.now(UTC)
     shorts = set()
-    for n in range(SIGNALS):
+    for n in range(count):
         body = signal_body(time=rfc3339(now - timedelta(seconds=n)))  # distinct times: none is a duplicate
         status, created = await _signed(http, urls[n % 2], "/api/v1/signals", body, SignedHeaders())
         assert status == 201, created
@@ -96,8 +99,8 @@ def _cards(messages: list[SentMessage]) -> list[SentMessage]:
     return [m for m in messages if m.text and "R:R" in m.text]
 
 
-async def _all_cards(telegram: BotApiEmulator, trader: int) -> list[SentMessage]:
-    messages = await telegram.wait_for_messages(trader, lambda m: len(_cards(m)) >= SIGNALS, timeout=60)
+async def _all_cards(telegram: BotApiEmulator, trader: int, count: int = SIGNALS) -> list[SentMessage]:
+    messages = await telegram.wait_for_messages(trader, lambda m: len(_cards(m)) >= count, timeout=60)
     return _cards(messages)
 
 
@@ -152,10 +155,21 @@ async def test_two_instances_behind_one_webhook_act_as_one_desk(pg_database: str
                 answers = [await telegram.wait_for_answer(press, timeout=30) for press in presses]
                 await _until_executed_and_sent(runner, approvals=len(presses))
                 heartbeats = [await _heartbeats(http, url) for url in urls]
+                pids = [f"{socket.gethostname()}:{process.pid}" for process in processes]
                 holder = await SqlJobLeases(runner).current(DESK_JOBS)
+                assert holder is not None and holder.holder in pids
+                leader = pids.index(holder.holder)
+
+                processes[leader].kill()  # the holder dies; its lease runs out and the other takes its jobs
+                await processes[leader].wait()
+                shorts |= await _post_signals(http, [urls[1 - leader]], count=1)
+                for trader in TRADERS:
+                    await _all_cards(telegram, trader, count=SIGNALS + 1)  # sent by the new holder's sender
+                successor = await SqlJobLeases(runner).current(DESK_JOBS)
             finally:
                 for process in processes:
-                    process.send_signal(signal.SIGTERM)
+                    if process.returncode is None:
+                        process.send_signal(signal.SIGTERM)
                 await asyncio.gather(*(process.wait() for process in processes))
 
             assert telegram.state.webhook is not None and telegram.state.webhook.url == webhook_url, "both set one webhook"
@@ -168,10 +182,8 @@ async def test_two_instances_behind_one_webhook_act_as_one_desk(pg_database: str
             assert sum("failed authentications" in text for text in ops) == 1, ops
             assert len(ops) == len(set(ops)), f"an alert reached ops twice: {ops}"
 
-            pids = [f"{socket.gethostname()}:{process.pid}" for process in processes]
-            assert holder is not None and holder.holder in pids
-            leader = pids.index(holder.holder)
             assert heartbeats[leader] > 0 and heartbeats[1 - leader] == 0, f"heartbeat ran off the lease holder: {heartbeats}"
+            assert successor is not None and successor.holder == pids[1 - leader]
 
         orders = TradeOrderRow.__table__
         assert await _count(runner, select(func.count()).select_from(orders)) == SIGNALS * len(TRADERS)
