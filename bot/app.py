@@ -20,7 +20,8 @@ from bot.http.deps import HttpDeps
 from bot.http.metrics import IngestMetrics, QuoteCounts
 from bot.jobs.heartbeat import Heartbeat, HeartbeatMetrics, instance_name
 from bot.jobs.leader import Loop, leading
-from bot.jobs.scheduler import add_approval_expiry, build_scheduler
+from bot.jobs.execution import ExecutionDriver
+from bot.jobs.scheduler import add_approval_expiry, add_execution, build_scheduler
 from bot.log_notifier import LogTraderNotifier
 from bot.ops_log import LogOpsAlerts
 from bot.recent_errors import RecentErrors, keeping_recent_errors
@@ -31,6 +32,8 @@ from bot.watchdog import watch_health
 from core.alert_gate import AlertGate, AlertPolicy
 from core.auth_watch import AuthFailureWatch, AuthWatchPolicy
 from core.clock import Clock, SystemClock
+from core.execution import ExecutionService, ExecutionSettings
+from core.execution_check import ExecutionPolicy
 from core.drawdown import DrawdownGuard, DrawdownMeter, DrawdownPolicy
 from core.health_watch import HEARTBEAT, HealthWatch, WatchPolicy
 from core.ingest import IngestPolicy, SignalIngestService
@@ -48,6 +51,7 @@ from storage import migrate
 from storage.batch_runner import BatchRunner, batch_runner_for
 from storage.database import create_engine
 from storage.desk_queries import SqlDeskQueries
+from storage.execution_queue import SqlExecutionQueue
 from storage.heartbeat_store import SqlHeartbeats
 from storage.job_lease import SqlJobLeases
 from storage.risk_store import SqlRiskStore
@@ -106,6 +110,10 @@ async def open_desk(settings: Settings, *, clock: Clock | None = None) -> AsyncI
         guard = DrawdownGuard(drawdown, clock, notifier, ops_alerts)
         if telegram is not None:
             telegram.dispatcher["drawdown_guard"] = guard  # /drawdown reset: the guard tells people through Telegram
+        execution = ExecutionDriver(_execution_service(settings, runner, trading, guard, notifier, ops_alerts, clock))
+        stack.push_async_callback(execution.close)  # after the scheduler stops: no new drain starts
+        if telegram is not None:
+            telegram.dispatcher["execution"] = execution  # an approval starts execution at once
         quotes = quote_intake(settings, trading, clock, notifier, ops_alerts)
         registry.register(QuoteCounts(quotes))
         on_created = (lambda _signal: telegram.fanout.wake()) if telegram else (lambda _signal: None)
@@ -118,6 +126,7 @@ async def open_desk(settings: Settings, *, clock: Clock | None = None) -> AsyncI
             log.warning("event=telegram_disabled reason=telegram.token is empty")
         heartbeat = Heartbeat(guard, trading.broker, trading.accounts, SqlHeartbeats(runner), HeartbeatMetrics(registry), clock, instance_name())
         scheduler = build_scheduler(heartbeat, settings.scheduler.heartbeat_seconds, leadership)
+        add_execution(scheduler, execution, settings.scheduler.execution_interval_seconds)
         if telegram is not None:
             add_approval_expiry(scheduler, telegram.approvals, telegram.sender, leadership)
         scheduler.start()
@@ -137,6 +146,25 @@ def _leader_loops(
     if telegram is not None:
         loops["outbox-sender"] = telegram.sender.run
     return loops
+
+
+def _execution_service(
+    settings: Settings, runner: BatchRunner, trading: TradingDesk, guard: DrawdownGuard, notifier: TraderNotifier,
+    ops_alerts: OpsAlerts, clock: Clock,
+) -> ExecutionService:
+    scheduler = settings.scheduler
+    execution_settings = ExecutionSettings(
+        rules=order_rules(settings),
+        policy=ExecutionPolicy(max_slippage_points=settings.orders.max_slippage_points),
+        risk_percent=settings.risk.risk_per_trade_percent,
+        batch=scheduler.execution_batch,
+        lease=timedelta(seconds=scheduler.execution_lease_seconds),
+        max_attempts=scheduler.execution_max_attempts,
+    )
+    return ExecutionService(
+        SqlExecutionQueue(runner), trading.broker, trading.prices, instrument_table(settings), guard, trading.accounts,
+        notifier, ops_alerts, clock, execution_settings, worker=instance_name(),
+    )
 
 
 def _health_watch(settings: Settings, queries: SqlDeskQueries, clock: Clock, ops_alerts: OpsAlerts) -> HealthWatch:
@@ -179,6 +207,14 @@ async def serve_http(app: web.Application, host: str, port: int) -> AsyncIterato
         await runner.cleanup()
 
 
+def order_rules(settings: Settings) -> OrderRules:
+    return OrderRules(
+        min_stop_distance_points=settings.orders.min_stop_distance_points,
+        min_reward_risk=settings.orders.min_reward_risk,
+        expiry_hours=settings.orders.expiry_hours,
+    )
+
+
 def instrument_table(settings: Settings) -> InstrumentTable:
     overrides = {
         name: InstrumentSpec(name, spec.point, spec.contract_size, spec.volume_step, spec.min_volume)
@@ -207,11 +243,7 @@ def _http_deps(
     producers = {
         p.id: Producer(p.id, tuple(s.get_secret_value() for s in p.secrets)) for p in settings.producers
     }
-    rules = OrderRules(
-        min_stop_distance_points=settings.orders.min_stop_distance_points,
-        min_reward_risk=settings.orders.min_reward_risk,
-        expiry_hours=settings.orders.expiry_hours,
-    )
+    rules = order_rules(settings)
     policy = IngestPolicy(
         max_future_skew=timedelta(seconds=sig.max_clock_skew_seconds),
         dedup_window=timedelta(seconds=sig.dedup_window_seconds),

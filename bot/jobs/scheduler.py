@@ -7,6 +7,7 @@ from datetime import UTC
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.jobs.expiry import close_approval_windows
+from bot.jobs.execution import ExecutionDriver
 from bot.jobs.heartbeat import Heartbeat
 from bot.jobs.leader import leader_only
 from bot.telegram.sender import OutboxSender
@@ -30,3 +31,9 @@ def add_approval_expiry(scheduler: AsyncIOScheduler, approvals: ApprovalService,
         leader_only(leadership, lambda: close_approval_windows(approvals, sender)), "interval", seconds=EXPIRY_INTERVAL_SECONDS,
         id="close-approval-windows", max_instances=1, coalesce=True,
     )
+
+
+def add_execution(scheduler: AsyncIOScheduler, execution: ExecutionDriver, interval_seconds: float) -> None:
+    """The periodic sweep: approvals a trigger missed, retries that fell due, claims of workers that died.
+    It only starts a drain; the driver owns it (and cancels it on shutdown)."""
+    scheduler.add_job(execution.sweep, "interval", seconds=interval_seconds, id="execution", max_instances=1, coalesce=True)

@@ -1,7 +1,7 @@
 """Acceptance: a drawdown breach on a real desk (paper broker, SQL book, Bot API emulator). One heartbeat
-closes every position of the account with reason drawdown, blocks new orders,
-and tells the trader and the ops chat; a deposit that brings equity back within the cap, or an admin's /drawdown reset, allows
-orders again."""
+closes every position of the account with reason drawdown, blocks new orders (an approval is refused),
+and tells the trader and the ops chat; a deposit that brings equity back within the cap, or an admin's
+/drawdown reset, allows orders again."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from storage.heartbeat_store import SqlHeartbeats
 from storage.models import TradeAccountRow
 from tests.conftest import Api
 from tests.risk.desk_trades import buy, quote
-from tests.telegram.conftest import ADMIN, TRADERS, telegram_settings
+from tests.telegram.conftest import ADMIN, TRADERS, card_for, post_signal, telegram_settings
 
 D = Decimal
 LOSER, OTHER = TRADERS
@@ -44,6 +44,13 @@ async def holding_positions(api: Api) -> None:
     await buy(api, LOSER_ACCOUNT, "EURUSD", "0.1", "sig-euro")
     await buy(api, OTHER_ACCOUNT, "XAUUSD", "0.01", "sig-gold-3")
     assert len(await api.desk.trading.broker.positions(LOSER_ACCOUNT)) == 3
+
+
+async def approve(api: Api, emulator: BotApiEmulator, external_id: str) -> None:
+    """The loser approves a buy at the current gold price, through its card."""
+    signal = await post_signal(api, price=2375.00, stop_loss=2360.00, take_profit=2400.00, external_id=external_id)
+    card = await card_for(emulator, LOSER, signal)
+    await emulator.wait_for_answer(emulator.press(LOSER, card.message_id, button="Approve"))
 
 
 def containing(*parts: str) -> Callable[[list[SentMessage]], bool]:
@@ -87,6 +94,10 @@ async def test_a_breach_closes_every_position_within_one_heartbeat_blocks_and_te
     assert beat["accounts"][LOSER_ACCOUNT]["blocked"] is True and beat["accounts"][LOSER_ACCOUNT]["open_positions"] == 0
     assert beat["open_positions"] == 1 and beat["errors"] == 0
 
+    await approve(desk, emulator, "after-breach")
+    assert "new orders are blocked on your account by the drawdown guard" in await said(emulator, LOSER, "No order for")
+    assert await trading.broker.positions(LOSER_ACCOUNT) == []
+
 
 async def test_drawdown_shows_each_account_and_an_admin_reset_allows_orders_again(desk: Api, emulator: BotApiEmulator) -> None:
     await breach(desk, emulator)
@@ -105,6 +116,8 @@ async def test_drawdown_shows_each_account_and_an_admin_reset_allows_orders_agai
 
     await desk.desk.heartbeat.beat()  # measured from the reset equity now: no new breach
     assert not await desk.desk.drawdown.is_blocked(LOSER_ACCOUNT)
+    await approve(desk, emulator, "after-reset")
+    assert "XAUUSD BUY" in await said(emulator, LOSER, "Order placed for")
 
 
 async def test_equity_back_within_the_cap_allows_orders_again(desk: Api, emulator: BotApiEmulator) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.types import CallbackQuery
 
+from bot.jobs.execution import ExecutionDriver
 from bot.telegram.keyboards import DecisionCallback
 from bot.telegram.sender import OutboxSender
 from core.approvals import ApprovalService, Decision
@@ -13,7 +14,10 @@ from core.errors import AlreadyDecided, DecisionClosed, NotAuthorized, SignalNot
 _DONE = {Decision.APPROVE: "Approved.", Decision.REJECT: "Rejected."}
 
 
-async def decide(callback: CallbackQuery, callback_data: DecisionCallback, approvals: ApprovalService, sender: OutboxSender) -> None:
+async def decide(
+    callback: CallbackQuery, callback_data: DecisionCallback, approvals: ApprovalService, sender: OutboxSender,
+    execution: ExecutionDriver,
+) -> None:
     chat_id = callback.message.chat.id if callback.message else callback.from_user.id
     try:
         await approvals.decide(callback_data.signal_id, callback.from_user.id, chat_id, callback_data.action)
@@ -26,6 +30,8 @@ async def decide(callback: CallbackQuery, callback_data: DecisionCallback, appro
     except SignalNotFound:
         await callback.answer("Unknown signal.", show_alert=True)
     else:
+        if callback_data.action is Decision.APPROVE:
+            execution.trigger()  # the order is placed now, not at the next periodic run
         await callback.answer(_DONE[callback_data.action])
         sender.wake()  # the card update was queued with the decision
 
