@@ -16,7 +16,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.demo.cast import FOLDER as DEMO_FOLDER, KEPT_API_PORT, KEPT_EMULATOR_PORT
 from bot.logs import configure_logging
+from bot.emulator_cli import add_emulator_commands
 from bot.tradingview_cli import add_tradingview_commands
 
 EXIT_CONFIG = 2
@@ -59,8 +61,15 @@ def _parser() -> argparse.ArgumentParser:
         return p
 
     command("serve", "Run the desk: the producer HTTP API (until SIGINT/SIGTERM).", _serve)
-    demo = command("demo", "A self-contained offline tour on a temporary SQLite database.", _demo, config=False)
-    demo.add_argument("--port", type=int, default=0, help="port for the demo API (default: a free one)")
+    demo = command("demo", "The offline tour: the whole desk in a minute, no token, no network.", _demo, config=False)
+    demo.add_argument("--keep-running", action="store_true",
+                      help="after the tour, leave the desk and the Bot API emulator up until Ctrl-C "
+                           "(talk to it with `signaldesk emulator say/press`)")
+    demo.add_argument("--port", type=int, help=f"port of the producer API (default: a free one; {KEPT_API_PORT} with --keep-running)")
+    demo.add_argument("--emulator-port", type=int,
+                      help=f"port of the Bot API emulator (default: a free one; {KEPT_EMULATOR_PORT} with --keep-running)")
+    demo.add_argument("--out", type=Path, default=DEMO_FOLDER, metavar="DIR",
+                      help=f"where the charts the bot sent and the desk's log are written (default ./{DEMO_FOLDER})")
 
     config = sub.add_parser("config", help="Inspect configuration.").add_subparsers(title="config commands", metavar="COMMAND")
     check = config.add_parser("check", help="Validate the configuration and print it with secrets redacted (exit 2 when invalid).")
@@ -78,10 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     verify.set_defaults(run=_audit_verify)
 
     send = command("send-signal", "Send one signed signal to a SignalDesk API and print the result.", _send_signal, config=False)
-    send.add_argument("--url", required=True, help="base URL of the desk, e.g. http://127.0.0.1:8080")
-    send.add_argument("--producer-id", required=True)
-    send.add_argument("--secret-env", required=True, metavar="VAR",
-                      help="name of the environment variable holding the producer secret (never pass secrets as arguments)")
+    _producer_arguments(send)
     send.add_argument("--instrument", required=True)
     send.add_argument("--side", required=True, choices=["buy", "sell"])
     send.add_argument("--price", required=True)
@@ -91,8 +97,23 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument("--time", help="signal time, RFC 3339 (default: now)")
     send.add_argument("--idempotency-key")
 
+    quote = command("send-quote", "Push one signed quote (bid/ask) to a SignalDesk API and print the verdict.", _send_quote, config=False)
+    _producer_arguments(quote)
+    quote.add_argument("--instrument", required=True)
+    quote.add_argument("--bid", required=True)
+    quote.add_argument("--ask", required=True)
+    quote.add_argument("--time", help="quote time, RFC 3339 (default: now)")
+
     add_tradingview_commands(sub)
+    add_emulator_commands(sub)
     return parser
+
+
+def _producer_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--url", required=True, help="base URL of the desk, e.g. http://127.0.0.1:8080")
+    p.add_argument("--producer-id", required=True)
+    p.add_argument("--secret-env", required=True, metavar="VAR",
+                   help="name of the environment variable holding the producer secret (never pass secrets as arguments)")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -184,18 +205,65 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from bot.demo import run_demo
+    from bot.demo.run import Ports, run_demo
 
-    configure_logging("ERROR")  # the tour prints what matters; client retries stay quiet
-    return asyncio.run(run_demo(port=args.port))
+    configure_logging("INFO")  # the desk's log goes to a file in --out: the terminal shows the conversation
+    keep = args.keep_running
+    ports = Ports(
+        api=args.port if args.port is not None else (KEPT_API_PORT if keep else 0),
+        emulator=args.emulator_port if args.emulator_port is not None else (KEPT_EMULATOR_PORT if keep else 0),
+    )
+    try:
+        return asyncio.run(run_demo(ports=ports, folder=args.out, keep_running=keep))
+    except OSError as exc:  # e.g. a port in use
+        return _fail(f"cannot run the demo: {exc.strerror or exc}" + (" (pick others with --port/--emulator-port)" if keep else ""))
+
+
+def _producer_secret(args: argparse.Namespace) -> str:
+    secret = os.environ.get(args.secret_env, "")
+    if not secret:
+        raise ProducerSecretMissing(f"environment variable {args.secret_env} is empty or not set (it must hold the producer secret)")
+    return secret
+
+
+class ProducerSecretMissing(Exception):
+    pass
+
+
+def _send_quote(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from bot.producer_client import ProducerClient, ProducerClientError, QuoteIn
+    from core.signing import parse_timestamp
+
+    try:
+        secret = _producer_secret(args)
+        moment = parse_timestamp(args.time) if args.time else datetime.now(UTC)
+    except ProducerSecretMissing as exc:
+        return _fail(str(exc))
+    except ValueError:
+        return _fail(f"bad argument: --time {args.time!r} is not an RFC 3339 time with an offset, e.g. 2026-11-23T10:00:00Z")
+
+    async def run() -> dict[str, Any]:
+        async with ProducerClient(args.url, args.producer_id, secret) as client:
+            return await client.send_quotes([QuoteIn(args.instrument, args.bid, args.ask, moment)])
+
+    try:
+        print(json.dumps(asyncio.run(run()), indent=2))
+    except ProducerClientError as exc:
+        return _fail(str(exc))
+    except ValueError as exc:
+        return _fail(f"bad argument: {exc}")
+    return 0
 
 
 def _send_signal(args: argparse.Namespace) -> int:
     from bot.producer_client import ProducerClient, ProducerClientError
 
-    secret = os.environ.get(args.secret_env, "")
-    if not secret:
-        return _fail(f"environment variable {args.secret_env} is empty or not set (it must hold the producer secret)")
+    try:
+        secret = _producer_secret(args)
+    except ProducerSecretMissing as exc:
+        return _fail(str(exc))
 
     async def run() -> dict[str, Any]:
         async with ProducerClient(args.url, args.producer_id, secret) as client:

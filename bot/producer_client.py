@@ -17,7 +17,7 @@ import logging
 import math
 import random
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -35,9 +35,20 @@ from core.signing import format_timestamp, sign
 log = logging.getLogger(__name__)
 
 SIGNALS_PATH = "/api/v1/signals"
+QUOTES_PATH = "/api/v1/quotes"
 JITTER = 0.1
 
 Price = Decimal | int | float | str
+
+
+@dataclass(frozen=True)
+class QuoteIn:
+    """One quote to push: `time` is timezone-aware (sent as RFC 3339 UTC)."""
+
+    instrument: str
+    bid: Price
+    ask: Price
+    time: datetime
 
 
 @dataclass(frozen=True)
@@ -175,6 +186,19 @@ class ProducerClient:
         key = idempotency_key or str(uuid.uuid4())
         status, signal = await self._request("POST", SIGNALS_PATH, _dumps(body).encode("utf-8"), key)
         return SendResult(created=status == 201, signal=signal)
+
+    async def send_quotes(self, quotes: Sequence[QuoteIn]) -> dict[str, Any]:
+        """POST quotes (oldest first); answers the server's verdicts: `accepted`, `refused` and one result per
+        quote. A refused quote is not an error (ops are alerted); a misshapen body raises ProducerApiError."""
+        body = {
+            "quotes": [
+                {"instrument": q.instrument, "bid": _decimal(q.bid), "ask": _decimal(q.ask), "time": format_timestamp(_aware(q.time))}
+                for q in quotes
+            ]
+        }
+        # No idempotency key: resending quotes is harmless (a repeat is refused as a duplicate, nothing traded twice).
+        _, verdicts = await self._request("POST", QUOTES_PATH, _dumps(body).encode("utf-8"))
+        return verdicts
 
     async def get_signal(self, signal_id: str) -> dict[str, Any]:
         _, signal = await self._request("GET", f"{SIGNALS_PATH}/{quote(str(signal_id), safe='')}")

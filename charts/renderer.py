@@ -12,6 +12,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import signal
 import time
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
@@ -66,6 +67,9 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
 
 
 def _start_worker() -> None:
+    # Ctrl-C in a terminal reaches the whole process group: the desk stops its workers itself, and a worker
+    # interrupted mid-read would only print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Lower priority: when CPUs are short, the process serving the bot should get them before charts.
     if hasattr(os, "nice"):
         os.nice(_WORKER_NICENESS)

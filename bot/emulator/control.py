@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.emulator.files import StoredFile
 from bot.emulator.formatting import utf16_length
 from bot.emulator.limits import RateLimits, SendStats
 from bot.emulator.model import CallbackAnswer, JsonObject, SentMessage, UserProfile
@@ -108,6 +109,10 @@ class EmulatorControl:
     def uploads(self) -> int:
         """Photos the bot uploaded as bytes; sends that re-use a file_id do not count."""
         return self.state.files.uploads
+
+    def file(self, file_id: str) -> StoredFile:
+        """A file the bot uploaded (any file_id of a photo); BotApiError when there is none."""
+        return self.state.files.file(file_id)
 
     def messages(self, chat_id: int) -> list[SentMessage]:
         """The bot's messages in a chat, oldest first, as they look now (deleted ones flagged)."""

@@ -27,6 +27,7 @@ def create_control_app(control: EmulatorControl) -> web.Application:
     app.router.add_post("/press", _press)
     app.router.add_get("/chats/{chat_id}/messages", _messages)
     app.router.add_get("/callbacks/{callback_id}", _callback)
+    app.router.add_get("/files/{file_id}", _file)
     app.router.add_put("/blocked/{user_id}", _block)
     app.router.add_delete("/blocked/{user_id}", _unblock)
     app.router.add_put("/outage", _set_outage)
@@ -97,6 +98,12 @@ async def _callback(request: web.Request) -> web.Response:
     return web.json_response(
         {"callback_query_id": callback_id, "answer": asdict(answer) if answer else None}
     )
+
+
+async def _file(request: web.Request) -> web.Response:
+    """The bytes of a photo the bot sent (by any file_id of it), e.g. to save a chart."""
+    stored = request.app[CONTROL_KEY].file(request.match_info["file_id"])
+    return web.Response(body=stored.data, content_type="application/octet-stream")
 
 
 async def _block(request: web.Request) -> web.Response:

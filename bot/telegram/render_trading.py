@@ -178,7 +178,8 @@ def render_execution_note(note: ExecutionNote) -> str:
         case ExecutionNoteKind.REFUSED:
             return f"⛔ No order for {about}: {detail}"
         case ExecutionNoteKind.BLOCKED:
-            return f"🚫 No order for {about}: new orders are blocked on your account by the drawdown guard. {detail}".rstrip()
+            # The detail only restates the block: saying it twice reads as a glitch.
+            return f"🚫 No order for {about}: new orders are blocked on your account by the drawdown guard."
         case ExecutionNoteKind.FAILED:
             return f"❗ Placing the order for {about} failed: {detail}"
 

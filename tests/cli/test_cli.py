@@ -26,7 +26,7 @@ def write_config(path: Path, db: Path, port: int = 0) -> Path:
 def test_help_lists_every_command() -> None:
     result = run_cli("--help")
     assert result.returncode == 0
-    for command in ("serve", "demo", "config", "db", "audit", "send-signal", "tradingview"):
+    for command in ("serve", "demo", "config", "db", "audit", "send-signal", "send-quote", "tradingview", "emulator"):
         assert command in result.stdout
 
 
@@ -117,15 +117,22 @@ async def test_send_signal_prints_the_created_signal_then_the_problem(tmp_path: 
         await asyncio.wait_for(process.wait(), 20)
 
 
-def test_demo_runs_offline_and_tells_the_story() -> None:
-    result = run_cli("demo")
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
-    assert out.count("accepted as signal") == 2
-    assert "refused, HTTP 409" in out and "refused, HTTP 401" in out and "refused, HTTP 422" in out
-    assert "Approved by you." in out and "Rejected by you." in out and "Already decided: reject." in out
-    assert "Database: up" in out
-    assert "Traceback" not in result.stderr
+async def test_send_quote_prints_the_verdict_and_names_a_bad_time(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "c.toml", tmp_path / "x.db")
+    process = await start_serve("--config", str(config))
+    try:
+        url = await served_url(process)
+        args = ["send-quote", "--url", url, "--producer-id", "alpha", "--secret-env", "ALPHA_SECRET", "--instrument", "EURUSD"]
+        first = await asyncio.to_thread(run_cli, *args, "--bid", "1.07120", "--ask", "1.07135", env={"ALPHA_SECRET": SECRET})
+        assert first.returncode == 0, first.stderr
+        assert json.loads(first.stdout) == {"accepted": 1, "refused": 0, "results": [{"instrument": "EURUSD", "status": "accepted"}]}
+        jump = await asyncio.to_thread(run_cli, *args, "--bid", "107.120", "--ask", "107.135", env={"ALPHA_SECRET": SECRET})
+        assert jump.returncode == 0 and json.loads(jump.stdout)["results"][0]["problem"] == "jump"
+        bad = await asyncio.to_thread(run_cli, *args, "--bid", "1.07", "--ask", "1.08", "--time", "yesterday", env={"ALPHA_SECRET": SECRET})
+        assert bad.returncode == 1 and "--time 'yesterday' is not an RFC 3339 time" in bad.stderr
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), 20)
 
 
 def _now():
