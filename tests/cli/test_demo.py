@@ -126,6 +126,8 @@ async def test_a_desk_left_running_answers_the_emulator_commands_until_interrupt
         card = await _cli(tmp_path, "emulator", "show", "1001", "--last", "1", "--url", emulator.group(1))
         message = re.search(r"SignalDesk → Alice · #(\d+)", card)
         assert message and "EURUSD · SELL" in card and "[Approve]  [Reject]" in card, card
+        chart = tmp_path / "signaldesk-demo" / f"chat1001-{message.group(1)}-eurusd-sell.png"
+        assert f"chart: {chart.relative_to(tmp_path)}" in card and chart.read_bytes().startswith(PNG)
 
         pressed = await _cli(tmp_path, "emulator", "press", "1001", message.group(1), "Approve", "--url", emulator.group(1))
         assert "(pop-up) Approved." in pressed and "now reads: Approved by you." in pressed
