@@ -118,7 +118,7 @@ def _producer_arguments(p: argparse.ArgumentParser) -> None:
 
 def _settings(args: argparse.Namespace) -> Settings:
     settings = load_settings(args.config)
-    configure_logging(settings.log.level, settings.log.format)
+    configure_logging(settings.log.level, settings.log.format, settings=settings)
     return settings
 
 

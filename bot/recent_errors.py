@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,9 +39,11 @@ class RecentErrors(logging.Handler):
 
 
 @contextmanager
-def keeping_recent_errors(keep: int = 5) -> Iterator[RecentErrors]:
-    """Attach to the root logger for the block's duration."""
+def keeping_recent_errors(keep: int = 5, filters: Iterable[logging.Filter] = ()) -> Iterator[RecentErrors]:
+    """Attach to the root logger for the block's duration; `filters` mask secrets before /status shows a record."""
     handler = RecentErrors(keep)
+    for log_filter in filters:
+        handler.addFilter(log_filter)
     root = logging.getLogger()
     root.addHandler(handler)
     try:

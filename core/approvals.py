@@ -10,6 +10,7 @@ from typing import Protocol
 
 from core.clock import Clock
 from core.errors import NotAuthorized
+from core.log_context import signal_scope
 from core.roles import Roles
 from core.signals import Signal
 
@@ -75,5 +76,6 @@ class ApprovalService:
         now = self._clock.now()
         expired = await self._store.expire_undecided(now - self._ttl, now)
         for signal_id in expired:
-            log.info("event=signal_expired signal_id=%s", signal_id)
+            with signal_scope(signal_id):
+                log.info("event=signal_expired signal_id=%s", signal_id)
         return expired

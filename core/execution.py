@@ -19,6 +19,7 @@ from core.clock import Clock
 from core.errors import BrokerError, ExecutionRefused, NoQuote, OrderRefused
 from core.execution_check import ExecutionPolicy, plan_entry
 from core.instruments import InstrumentTable
+from core.log_context import signal_scope
 from core.notify import ExecutionNote, ExecutionNoteKind, OpsAlert, OpsAlerts, Severity, TraderNotifier
 from core.order_builder import build_order_request
 from core.order_rules import OrderRules
@@ -116,11 +117,12 @@ class ExecutionService:
         """Claim one batch of due approvals and execute each; answers how many were claimed."""
         claimed = await self._queue.claim(self._worker, self._clock.now(), self._settings.lease, self._settings.batch)
         for item in claimed:
-            try:
-                await self._execute(item)
-            except Exception as exc:  # noqa: BLE001 - one bad approval must not stop the batch
-                log.exception("event=execution_error decision_id=%d signal_id=%s", item.decision_id, item.signal.id)
-                await self._broker_failed(item, f"unexpected error: {type(exc).__name__}: {exc}", retryable=True)
+            with signal_scope(item.signal.id):
+                try:
+                    await self._execute(item)
+                except Exception as exc:  # noqa: BLE001 - one bad approval must not stop the batch
+                    log.exception("event=execution_error decision_id=%d signal_id=%s", item.decision_id, item.signal.id)
+                    await self._broker_failed(item, f"unexpected error: {type(exc).__name__}: {exc}", retryable=True)
         return len(claimed)
 
     async def _execute(self, item: PendingExecution) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -11,10 +12,13 @@ from core.clock import Clock
 from core.errors import InvalidSignal
 from core.ids import SignalIdFactory
 from core.instruments import InstrumentTable
+from core.log_context import signal_scope
 from core.order_rules import OrderRules, check_order_constraints
 from core.ports import SignalStore
 from core.signal_body import parse_signal_body
 from core.signals import IngestResult, NewSignal, Signal
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,10 @@ class SignalIngestService:
                 idempotency_key=idempotency_key,
             )
         )
+        signal = result.signal
+        with signal_scope(signal.id):
+            log.info("event=signal_accepted signal_id=%s producer_id=%s instrument=%s created=%s",
+                     signal.id, producer_id, signal.instrument, result.created)
         if result.created:
-            self._on_created(result.signal)
+            self._on_created(signal)
         return result

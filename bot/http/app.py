@@ -10,6 +10,7 @@ from aiohttp import web
 from bot.http import health, openapi, quotes, signals, tradingview
 from bot.http.deps import DEPS, HttpDeps
 from bot.http.problems import HttpProblem, problem_response, translate
+from bot.http.request_ids import request_ids
 from core.errors import AuthenticationFailed, SignalDeskError
 
 log = logging.getLogger(__name__)
@@ -17,7 +18,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def create_http_app(deps: HttpDeps) -> web.Application:
-    app = web.Application(middlewares=[_problems_middleware])
+    app = web.Application(middlewares=[request_ids, _problems_middleware])  # ids first: on every line and answer
     app[DEPS] = deps
     app.router.add_post("/api/v1/signals", signals.post_signal)
     app.router.add_get("/api/v1/signals", signals.list_signals)

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from bot.telegram.sender import OutboxSender
 from core.clock import Clock
+from core.log_context import signal_scope
 from core.roles import Roles
 from storage.card_fanout import SqlCardFanout
 
@@ -47,8 +48,10 @@ class CardFanout:
             claimed = await self._store.fan_out(
                 traders=self._roles.traders, viewers=self._roles.viewers, created_after=now - self._ttl, now=now, limit=BATCH
             )
+            for signal_id in claimed:
+                with signal_scope(signal_id):
+                    log.info("event=cards_queued signal_id=%s", signal_id)
             if claimed:
-                log.info("event=cards_queued signals=%d", len(claimed))
                 self._sender.wake()
             if len(claimed) < BATCH:
                 return

@@ -29,6 +29,7 @@ from bot.telegram.chart_messages import ChartMessages, ChartSetup
 from bot.telegram.commands import bot_commands
 from bot.telegram.fanout import CardFanout
 from bot.telegram.handlers import all_routers
+from bot.telegram.log_context import UpdateLogContext
 from bot.telegram.middlewares import RoleMiddleware
 from bot.telegram.notifier import TelegramNotifier
 from bot.telegram.outgoing import Outgoing
@@ -121,6 +122,7 @@ def build_telegram(
     )
     dispatcher.include_routers(*all_routers())
     role_check = RoleMiddleware(roles)
+    dispatcher.update.outer_middleware(UpdateLogContext())  # request and signal ids on every line of an update
     dispatcher.message.middleware(role_check)
     dispatcher.callback_query.middleware(role_check)
     return TelegramDesk(bot, dispatcher, sender, fanout, approvals, outbox, replies, settings, ops_alerts, notifier)

@@ -37,6 +37,7 @@ from aiolimiter import AsyncLimiter
 
 from bot.telegram.outgoing import Outgoing
 from core.clock import Clock
+from core.log_context import signal_scope
 from storage.outbox_queue import SENDING_INTENTS
 from storage.outbox_store import OutboxItem, SqlOutbox
 
@@ -128,7 +129,8 @@ class OutboxSender:
         try:
             await self._turn(item.chat_id)
             try:
-                await self._attempt(item)
+                with signal_scope(item.signal_id):
+                    await self._attempt(item)
             finally:
                 self._answered(item.chat_id)
         except Exception:
@@ -184,6 +186,7 @@ class OutboxSender:
             await self._outbox.retry_later(item, now + timedelta(seconds=delay), type(exc).__name__)
         else:
             await self._outbox.mark_sent(item, message_id, now)
+            log.debug("event=message_sent outbox_id=%d chat_id=%d intent=%s message_id=%s", item.id, item.chat_id, item.intent, message_id)
 
     async def _recover_crashed(self) -> None:
         """Resolve rows left `sending` by crashed deliveries of this run, as a restart would."""
