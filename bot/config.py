@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
@@ -17,6 +18,11 @@ DEFAULT_CONFIG_PATH = Path("config.toml")
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _require_secret_bytes(secret: SecretStr, refusal: str) -> None:
+    if len(secret.get_secret_value().encode()) < MIN_SECRET_BYTES:
+        raise ValueError(refusal)
 
 
 class DatabaseSettings(_Section):
@@ -55,8 +61,7 @@ class ProducerSettings(_Section):
     @classmethod
     def _long_enough(cls, secrets: list[SecretStr]) -> list[SecretStr]:
         for secret in secrets:
-            if len(secret.get_secret_value().encode()) < MIN_SECRET_BYTES:
-                raise ValueError(f"every secret must be at least {MIN_SECRET_BYTES} bytes")
+            _require_secret_bytes(secret, f"every secret must be at least {MIN_SECRET_BYTES} bytes")
         return secrets
 
     @field_validator("tradingview_token_sha256")
@@ -189,6 +194,40 @@ class LogSettings(_Section):
     format: Literal["text", "json"] = "text"
 
 
+class ForwardSettings(_Section):
+    """A target to which accepted and/or executed signals are POSTed, signed like a producer's (docs/forwarding.md)."""
+
+    url: Annotated[str, Field(max_length=500)]  # the receiver's endpoint, e.g. https://desk-b.example/api/v1/signals
+    producer_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]  # who we are to the receiver
+    secret: SecretStr
+    events: list[Literal["accepted", "executed"]] = ["accepted", "executed"]
+    # A delivery is given up (and ops alerted) after this many attempts or this long, whichever comes first.
+    max_attempts: Annotated[int, Field(ge=1, le=1000)] = 50
+    max_age_seconds: Annotated[int, Field(ge=1)] = 21600
+    timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 10
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ValueError("must be an absolute http(s) URL such as https://desk-b.example/api/v1/signals")
+        return url
+
+    @field_validator("secret")
+    @classmethod
+    def _long_enough(cls, secret: SecretStr) -> SecretStr:
+        _require_secret_bytes(secret, f"must be at least {MIN_SECRET_BYTES} bytes")
+        return secret
+
+    @field_validator("events")
+    @classmethod
+    def _some_events(cls, events: list[str]) -> list[str]:
+        if not events or len(set(events)) != len(events):
+            raise ValueError('list each of "accepted", "executed" at most once, and at least one')
+        return events
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SIGNALDESK_", env_nested_delimiter="__", extra="forbid")
 
@@ -208,6 +247,7 @@ class Settings(BaseSettings):
     tradingview: TradingViewSettings = TradingViewSettings()
     alerts: AlertSettings = AlertSettings()
     log: LogSettings = LogSettings()
+    forward: list[ForwardSettings] = []
 
     @model_validator(mode="after")
     def _unique_producers(self) -> Settings:
@@ -215,6 +255,13 @@ class Settings(BaseSettings):
         duplicated = sorted({i for i in ids if ids.count(i) > 1})
         if duplicated:
             raise ValueError(f"producer ids must be unique; repeated: {', '.join(duplicated)}")
+        return self
+
+    @model_validator(mode="after")
+    def _unique_forward_targets(self) -> Settings:
+        urls = [target.url for target in self.forward]
+        if len(set(urls)) != len(urls):
+            raise ValueError("forward targets must have different urls (a url names its delivery queue)")
         return self
 
     @classmethod

@@ -8,6 +8,7 @@ being the caller's."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,10 +16,12 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.engine import Connection
 
 from core.execution import ExecutionEnd, PendingExecution
+from core.forward_policy import ForwardEvent
 from core.orders import Order
 from core.signals import SignalStatus
 from storage.audit_log import append_audit
 from storage.batch_runner import BatchRunner
+from storage.forward_queue import queue_forwards
 from storage.models import DecisionRow, SignalRow
 from storage.signal_rows import signal_from_row
 
@@ -33,14 +36,15 @@ _OPEN = (PENDING, WAITING)
 
 
 class SqlExecutionQueue:
-    def __init__(self, runner: BatchRunner) -> None:
+    def __init__(self, runner: BatchRunner, forward_targets: Sequence[str] = ()) -> None:
         self._runner = runner
+        self._forward_targets = tuple(forward_targets)  # urls of the forward targets of executed signals
 
     async def claim(self, worker: str, now: datetime, lease: timedelta, limit: int) -> list[PendingExecution]:
         return await self._runner.run(lambda conn: _claim(conn, worker, now, now + lease, limit))
 
     async def placed(self, item: PendingExecution, worker: str, order: Order, now: datetime) -> bool:
-        return await self._runner.run(lambda conn: _placed(conn, item, worker, order, now))
+        return await self._runner.run(lambda conn: _placed(conn, item, worker, order, now, self._forward_targets))
 
     async def ended(self, item: PendingExecution, worker: str, end: ExecutionEnd, note: str, now: datetime) -> bool:
         return await self._runner.run(lambda conn: _ended(conn, item, worker, end, note, now))
@@ -94,15 +98,19 @@ def _release(conn: Connection, item: PendingExecution, worker: str, values: dict
     return conn.execute(update(_DECISIONS).where(_held(item, worker)).values(values)).rowcount == 1
 
 
-def _placed(conn: Connection, item: PendingExecution, worker: str, order: Order, now: datetime) -> bool:
+def _placed(
+    conn: Connection, item: PendingExecution, worker: str, order: Order, now: datetime, forward_targets: tuple[str, ...]
+) -> bool:
     if not _release(conn, item, worker, {"execution": PLACED, "order_id": order.id, "executed_at": now, "execution_note": None}):
         return False
     # The first order placed for a signal makes it executed; later approvals of it still execute.
-    conn.execute(
+    first = conn.execute(
         update(_SIGNALS)
         .where(_SIGNALS.c.id == item.signal.id, _SIGNALS.c.status == SignalStatus.APPROVED.value)
         .values(status=SignalStatus.EXECUTED.value, updated_at=now)
-    )
+    ).rowcount == 1
+    if first:
+        queue_forwards(conn, ForwardEvent.EXECUTED, forward_targets, [(item.signal.id, now)])
     append_audit(conn, now, "order_placed", {
         "signal_id": item.signal.id, "trader_id": item.trader_id, "order_id": order.id,
         "account_id": order.request.account_id, "idempotency_key": order.request.idempotency_key,

@@ -330,3 +330,27 @@ class HeartbeatRow(Base):
     instance: Mapped[str] = mapped_column(String(64))
     beat_at: Mapped[datetime] = mapped_column(UTCDateTime())
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ForwardRow(Base):
+    """A signal to POST to one forward target for one event, until it is delivered or given up."""
+
+    __tablename__ = "forwards"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    target: Mapped[str] = mapped_column(String(500))  # the target's url
+    event: Mapped[str] = mapped_column(String(16))  # accepted, executed
+    signal_id: Mapped[str] = mapped_column(String(36))
+    state: Mapped[str] = mapped_column(String(16))  # pending, sending, delivered, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When the next attempt is due, or when a sending claim's lease runs out (its worker presumed dead).
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # delivered or given up
+    last_error: Mapped[str | None] = mapped_column(String(300))
+
+    __table_args__ = (
+        UniqueConstraint("target", "event", "signal_id"),
+        Index("ix_forwards_state_due_at", "state", "due_at"),
+    )

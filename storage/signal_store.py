@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable, Sequence
+from functools import partial
 from decimal import Decimal
 from typing import Any
 
@@ -18,10 +19,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.errors import DuplicateSignal, IdempotencyConflict, StorageUnavailable
+from core.forward_policy import ForwardEvent
 from core.ports import SignalPage
 from core.signals import IngestResult, NewSignal, Side, Signal, SignalDraft, SignalStatus
 from storage.batch_runner import AsyncConnectionRunner, SqliteThreadRunner
 from storage.database import is_sqlite
+from storage.forward_queue import queue_forwards
 from storage.group_commit import BatchSink, GroupCommitter, RunnerSink
 from storage.models import SignalDedupKeyRow, SignalRow
 from storage.signal_rows import (
@@ -48,16 +51,18 @@ class SqlSignalStore:
         max_batch: int = 256,
         write_timeout_seconds: float = 10.0,
         sqlite_writer_process: bool = sys.platform != "win32",  # Windows' event loop cannot watch its socket
+        forward_targets: Sequence[str] = (),  # urls of the forward targets of accepted signals
     ) -> None:
         self._engine = engine
+        targets = tuple(forward_targets)
         sink: BatchSink[NewSignal, IngestResult]
         if not is_sqlite(engine.url.render_as_string()):
-            sink = RunnerSink(AsyncConnectionRunner(engine), SignalBatchWriter().write)
+            sink = RunnerSink(AsyncConnectionRunner(engine), SignalBatchWriter(targets).write)
         elif sqlite_writer_process:
             url = engine.url.set(drivername="sqlite+pysqlite").render_as_string(hide_password=False)
-            sink = SqliteWriterProcess(url, packed_signal_batch_writer, pack_new_signal)
+            sink = SqliteWriterProcess(url, partial(packed_signal_batch_writer, targets), pack_new_signal)
         else:
-            sink = RunnerSink(SqliteThreadRunner(engine), SignalBatchWriter().write)
+            sink = RunnerSink(SqliteThreadRunner(engine), SignalBatchWriter(targets).write)
         self._committer: GroupCommitter[NewSignal, IngestResult] = GroupCommitter(
             sink, max_batch=max_batch, timeout_seconds=write_timeout_seconds
         )
@@ -111,10 +116,12 @@ class SignalBatchWriter:
 
     Without duplicates a round costs two statements: one upsert claiming every dedup key and one insert
     of every row, whose row counts alone say that nothing conflicted. Conflicts are rare; they take the
-    portable SQLAlchemy Core path that finds out what each signal collided with."""
+    portable SQLAlchemy Core path that finds out what each signal collided with. Accepted signals are
+    queued for the forward targets in the same transaction."""
 
-    def __init__(self) -> None:
+    def __init__(self, forward_targets: tuple[str, ...] = ()) -> None:
         self._sql: _BatchSql | None = None
+        self._forward_targets = forward_targets
 
     def write(self, conn: Connection, batch: Sequence[NewSignal]) -> list[Outcome]:
         if self._sql is None or self._sql.dialect is not conn.dialect:
@@ -124,12 +131,17 @@ class SignalBatchWriter:
         # per key and the later claimant sees the earlier one's row.
         for round_ in _rounds(batch):
             _write_round(conn, self._sql, round_, outcomes)
+        if self._forward_targets:
+            created = [(s.id, s.created_at) for s in batch if isinstance(o := outcomes[s.id], IngestResult) and o.created]
+            queue_forwards(conn, ForwardEvent.ACCEPTED, self._forward_targets, created)
         return [outcomes[s.id] for s in batch]
 
 
-def packed_signal_batch_writer() -> Callable[[Connection, Sequence[tuple[Any, ...]]], list[Outcome]]:
+def packed_signal_batch_writer(
+    forward_targets: tuple[str, ...] = (),
+) -> Callable[[Connection, Sequence[tuple[Any, ...]]], list[Outcome]]:
     """The batch writer of a writer process, for signals packed by `pack_new_signal`."""
-    write = SignalBatchWriter().write
+    write = SignalBatchWriter(forward_targets).write
     return lambda conn, packed: write(conn, [unpack_new_signal(p) for p in packed])
 
 
