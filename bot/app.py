@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.charting import open_charts
 from bot.config import Settings
 from bot.feeds.replay_runner import csv_replay
+from bot.forwarding import Forwarder, forward_targets, open_forwarding, urls_for
 from bot.http.app import create_http_app
 from bot.http.deps import HttpDeps
 from bot.http.metrics import IngestMetrics, QuoteCounts
@@ -23,6 +24,7 @@ from bot.jobs.leader import Loop, leading
 from bot.jobs.execution import ExecutionDriver
 from bot.jobs.scheduler import add_approval_expiry, add_execution, build_scheduler
 from bot.log_notifier import LogTraderNotifier
+from bot.logs import log_filters
 from bot.ops_log import LogOpsAlerts
 from bot.recent_errors import RecentErrors, keeping_recent_errors
 from bot.telegram.chart_messages import ChartSetup
@@ -35,6 +37,7 @@ from core.clock import Clock, SystemClock
 from core.execution import ExecutionService, ExecutionSettings
 from core.execution_check import ExecutionPolicy
 from core.drawdown import DrawdownGuard, DrawdownMeter, DrawdownPolicy
+from core.forward_policy import ForwardEvent
 from core.health_watch import HEARTBEAT, HealthWatch, WatchPolicy
 from core.ingest import IngestPolicy, SignalIngestService
 from core.leadership import Leadership
@@ -78,6 +81,7 @@ class Desk:
     quotes: QuoteIntake  # every pushed or replayed quote goes through it
     drawdown: DrawdownGuard
     heartbeat: Heartbeat  # run by the scheduler every scheduler.heartbeat_seconds
+    forwarder: Forwarder | None = None  # delivers the [[forward]] queue; None without targets
 
 
 @asynccontextmanager
@@ -87,7 +91,7 @@ async def open_desk(settings: Settings, *, clock: Clock | None = None) -> AsyncI
         engine = create_engine(settings.database.url)
         stack.push_async_callback(engine.dispose)
         await _prepare_schema(engine, settings.database.auto_migrate)
-        store = SqlSignalStore(engine)
+        store = SqlSignalStore(engine, forward_targets=urls_for(forward_targets(settings.forward), ForwardEvent.ACCEPTED))
         store.start()
         stack.push_async_callback(store.close)
         runner = batch_runner_for(engine)
@@ -97,7 +101,7 @@ async def open_desk(settings: Settings, *, clock: Clock | None = None) -> AsyncI
         charts = await stack.enter_async_context(open_charts(settings, registry))  # closed after Telegram stops
         trading = await stack.enter_async_context(open_trading(settings, runner, clock, instrument_table(settings)))
         alert_gate = AlertGate(AlertPolicy(settings.alerts.window_seconds, settings.alerts.max_per_window), clock)
-        recent_errors = stack.enter_context(keeping_recent_errors())
+        recent_errors = stack.enter_context(keeping_recent_errors(filters=log_filters(settings)))
         drawdown = _drawdown_meter(settings, runner, trading)
         telegram = _telegram(settings, runner, queries, trading, clock, alert_gate, recent_errors, charts, drawdown)
         leases = SqlJobLeases(runner)
@@ -116,7 +120,8 @@ async def open_desk(settings: Settings, *, clock: Clock | None = None) -> AsyncI
             telegram.dispatcher["execution"] = execution  # an approval starts execution at once
         quotes = quote_intake(settings, trading, clock, notifier, ops_alerts)
         registry.register(QuoteCounts(quotes))
-        on_created = (lambda _signal: telegram.fanout.wake()) if telegram else (lambda _signal: None)
+        forwarder = await stack.enter_async_context(open_forwarding(forward_targets(settings.forward), runner, clock, ops_alerts, instance_name()))
+        on_created = _wake_on_created(telegram, forwarder)
         http_app = create_http_app(_http_deps(settings, store, clock, registry, on_created, ops_alerts, quotes))
         if telegram is not None:
             if settings.telegram.mode == "webhook":
@@ -134,7 +139,19 @@ async def open_desk(settings: Settings, *, clock: Clock | None = None) -> AsyncI
         await stack.enter_async_context(leading(leadership, _leader_loops(settings, queries, clock, ops_alerts, telegram)))
         if settings.feed.csv:  # stops first on the way out: no quote meets a closed database
             await stack.enter_async_context(csv_replay(settings.feed, instrument_table(settings), quotes, trading.prices, clock))
-        yield Desk(settings, engine, store, http_app, registry, queries, trading, telegram, ops_alerts, quotes, guard, heartbeat)
+        yield Desk(settings, engine, store, http_app, registry, queries, trading, telegram, ops_alerts, quotes, guard, heartbeat,
+                   forwarder=forwarder)
+
+
+def _wake_on_created(telegram: TelegramDesk | None, forwarder: Forwarder | None) -> Callable[[Signal], None]:
+    """What a new signal wakes at once: the card fan-out and the forwarder."""
+    wakes = [part.wake for part in (telegram.fanout if telegram else None, forwarder) if part is not None]
+
+    def on_created(_signal: Signal) -> None:
+        for wake in wakes:
+            wake()
+
+    return on_created
 
 
 def _leader_loops(
@@ -162,8 +179,8 @@ def _execution_service(
         max_attempts=scheduler.execution_max_attempts,
     )
     return ExecutionService(
-        SqlExecutionQueue(runner), trading.broker, trading.prices, instrument_table(settings), guard, trading.accounts,
-        notifier, ops_alerts, clock, execution_settings, worker=instance_name(),
+        SqlExecutionQueue(runner, urls_for(forward_targets(settings.forward), ForwardEvent.EXECUTED)), trading.broker,
+        trading.prices, instrument_table(settings), guard, trading.accounts, notifier, ops_alerts, clock, execution_settings, worker=instance_name(),
     )
 
 
