@@ -173,12 +173,12 @@ def render_execution_note(note: ExecutionNote) -> str:
         case ExecutionNoteKind.PLACED:
             assert note.order is not None
             return f"📥 Order placed for {about}: {_order_terms(note.order)}."
+        # WAITING and BLOCKED: the detail only restates what the sentence says; twice reads as a glitch.
         case ExecutionNoteKind.WAITING:
-            return f"⏳ No price for {escape(s.instrument)} yet: your order for {about} waits for the first quote. {detail}".rstrip()
+            return f"⏳ No price for {escape(s.instrument)} yet: your order for {about} waits for the first quote."
         case ExecutionNoteKind.REFUSED:
             return f"⛔ No order for {about}: {detail}"
         case ExecutionNoteKind.BLOCKED:
-            # The detail only restates the block: saying it twice reads as a glitch.
             return f"🚫 No order for {about}: new orders are blocked on your account by the drawdown guard."
         case ExecutionNoteKind.FAILED:
             return f"❗ Placing the order for {about} failed: {detail}"
