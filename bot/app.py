@@ -19,9 +19,9 @@ from bot.forwarding import Forwarder, forward_targets, open_forwarding, urls_for
 from bot.http.app import create_http_app
 from bot.http.deps import HttpDeps
 from bot.http.metrics import IngestMetrics, QuoteCounts
-from bot.jobs.heartbeat import Heartbeat, HeartbeatMetrics, instance_name
-from bot.jobs.leader import Loop, leading
+from bot.jobs.heartbeat import Heartbeat, HeartbeatMetrics, crashed_here, instance_name
 from bot.jobs.execution import ExecutionDriver
+from bot.jobs.leader import Loop, leading
 from bot.jobs.scheduler import add_approval_expiry, add_execution, build_scheduler
 from bot.log_notifier import LogTraderNotifier
 from bot.logs import log_filters
@@ -105,7 +105,9 @@ async def open_desk(settings: Settings, *, clock: Clock | None = None) -> AsyncI
         drawdown = _drawdown_meter(settings, runner, trading)
         telegram = _telegram(settings, runner, queries, trading, clock, alert_gate, recent_errors, charts, drawdown)
         leases = SqlJobLeases(runner)
-        leadership = Leadership(leases, clock, instance_name(), timedelta(seconds=settings.scheduler.job_lease_seconds))
+        leadership = Leadership(
+            leases, clock, instance_name(), timedelta(seconds=settings.scheduler.job_lease_seconds), holder_is_dead=crashed_here
+        )
         ops_alerts: OpsAlerts = AlertsOnceAcrossInstances(
             telegram.ops_alerts if telegram else LogOpsAlerts(alert_gate), leases, instance_name(),
             timedelta(seconds=settings.alerts.window_seconds), clock, settings.alerts.probe_timeout_seconds,
@@ -154,17 +156,6 @@ def _wake_on_created(telegram: TelegramDesk | None, forwarder: Forwarder | None)
     return on_created
 
 
-def _leader_loops(
-    settings: Settings, queries: SqlDeskQueries, clock: Clock, ops_alerts: OpsAlerts, telegram: TelegramDesk | None
-) -> dict[str, Loop]:
-    """What runs on the job lease's holder only, started afresh on each take-over."""
-    period = settings.scheduler.heartbeat_seconds
-    loops: dict[str, Loop] = {"watchdog": lambda: watch_health(_health_watch(settings, queries, clock, ops_alerts), period)}
-    if telegram is not None:
-        loops["outbox-sender"] = telegram.sender.run
-    return loops
-
-
 def _execution_service(
     settings: Settings, runner: BatchRunner, trading: TradingDesk, guard: DrawdownGuard, notifier: TraderNotifier,
     ops_alerts: OpsAlerts, clock: Clock,
@@ -182,6 +173,17 @@ def _execution_service(
         SqlExecutionQueue(runner, urls_for(forward_targets(settings.forward), ForwardEvent.EXECUTED)), trading.broker,
         trading.prices, instrument_table(settings), guard, trading.accounts, notifier, ops_alerts, clock, execution_settings, worker=instance_name(),
     )
+
+
+def _leader_loops(
+    settings: Settings, queries: SqlDeskQueries, clock: Clock, ops_alerts: OpsAlerts, telegram: TelegramDesk | None
+) -> dict[str, Loop]:
+    """What runs on the job lease's holder only, started afresh on each take-over."""
+    period = settings.scheduler.heartbeat_seconds
+    loops: dict[str, Loop] = {"watchdog": lambda: watch_health(_health_watch(settings, queries, clock, ops_alerts), period)}
+    if telegram is not None:
+        loops["outbox-sender"] = telegram.sender.run
+    return loops
 
 
 def _health_watch(settings: Settings, queries: SqlDeskQueries, clock: Clock, ops_alerts: OpsAlerts) -> HealthWatch:
@@ -253,8 +255,7 @@ def tradingview_intake(settings: Settings) -> TradingViewIntake:
 
 def _http_deps(
     settings: Settings, store: SqlSignalStore, clock: Clock, registry: CollectorRegistry, on_created: Callable[[Signal], None],
-    ops_alerts: OpsAlerts,
-    quotes: QuoteIntake,
+    ops_alerts: OpsAlerts, quotes: QuoteIntake,
 ) -> HttpDeps:
     sig = settings.signals
     producers = {

@@ -15,7 +15,7 @@ from core.leadership import Leadership
 from core.notify import OpsAlert, Severity
 from core.shared_alerts import AlertsOnceAcrossInstances
 from storage.batch_runner import batch_runner_for
-from storage.job_lease import SqlJobLeases
+from storage.job_lease import JobLease, SqlJobLeases
 from tests.support import FakeClock
 
 PERIOD = timedelta(seconds=15)
@@ -87,6 +87,21 @@ async def test_another_instance_takes_over_within_a_lease_period_of_the_holders_
     assert (first.leading, second.leading) == (False, True)
 
 
+async def test_a_restart_after_a_crash_takes_the_dead_processs_lease_at_once(leases: SqlJobLeases, clock: FakeClock) -> None:
+    crashed = Leadership(leases, clock, "host-a:1", PERIOD)
+    assert await crashed.refresh()
+    dead = {"host-a:1"}
+    restarted = Leadership(leases, clock, "host-a:2", PERIOD, holder_is_dead=dead.__contains__)
+    other = Leadership(leases, clock, "host-b:3", PERIOD)
+
+    assert not await other.refresh()  # a live-looking holder: the others wait for its lease to run out
+    assert await restarted.refresh()  # known dead: taken at once, not a period later
+    assert not await crashed.refresh() and not await other.refresh()
+
+    dead.clear()  # a holder not known to be dead keeps its lease
+    assert not await Leadership(leases, clock, "host-a:4", PERIOD, holder_is_dead=dead.__contains__).refresh()
+
+
 async def test_the_holder_that_stops_gives_the_lease_up_so_the_next_leads_at_once(leases: SqlJobLeases, clock: FakeClock) -> None:
     first = Leadership(leases, clock, "host-a:1", PERIOD)
     second = Leadership(leases, clock, "host-b:2", PERIOD)
@@ -110,6 +125,10 @@ class FlakyLeases:
     async def release(self, name: str, holder: str) -> None:
         self._answer()
         await self.inner.release(name, holder)
+
+    async def current(self, name: str) -> JobLease | None:
+        self._answer()
+        return await self.inner.current(name)
 
     def _answer(self) -> None:
         if self.down:
