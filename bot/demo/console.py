@@ -28,6 +28,7 @@ class Transcript:
     def __init__(self, console: Console, people: Sequence[Person] = ()) -> None:
         self.console = console
         self._people = {p.user_id: p for p in people}
+        self._cards: dict[str, int] = {}  # the text of each message with buttons, and who got it first
         self._progress: Progress | None = None
         self._task: Any = None
 
@@ -75,9 +76,17 @@ class Transcript:
         self._line(Text.assemble(("SignalDesk", "bold"), " ▸ ", self._name(user), (f"  (pop-up) {text or ''}", "italic")))
 
     def message(self, message: SentMessage, photo: Path | None = None) -> None:
-        """A message the bot sent, as a bubble in the recipient's chat."""
-        parts: list[RenderableType] = [styled(message.text or "", message.entities)]
+        """A message the bot sent, as a bubble in the recipient's chat. A card already shown in another chat is
+        told in one line: everyone gets the same card."""
         buttons = [b.text for row in message.buttons for b in row]
+        first = self._cards.setdefault(message.text or "", message.chat_id) if buttons else message.chat_id
+        if first != message.chat_id:
+            self._line(Text.assemble(
+                ("SignalDesk → ", "bold"), self._name(message.chat_id), f" · #{message.message_id}: the same card  ",
+                ("  ".join(f"[{b}]" for b in buttons), "bold"),
+            ))
+            return
+        parts: list[RenderableType] = [styled(message.text or "", message.entities)]
         if buttons:
             parts.append(Text("  ".join(f"[{b}]" for b in buttons), style="bold"))
         if photo is not None:
@@ -89,9 +98,9 @@ class Transcript:
 
     def edited(self, before: SentMessage, after: SentMessage) -> None:
         old = set((before.text or "").splitlines())
-        changed = [line for line in (after.text or "").splitlines() if line not in old] or ["(buttons changed)"]
+        changed = [line for line in (after.text or "").splitlines() if line not in old] or ["(new buttons)"]
         if before.buttons and not after.buttons:
-            changed.append("(its buttons are gone)")
+            changed.append("[buttons removed]")
         self._line(Text.assemble(("✎ ", "bold"), self._name(after.chat_id), f"'s {_about(after)} now reads: ", " ".join(changed)))
 
     def done(self, lines: Sequence[str], commands: Sequence[str] = ()) -> None:
@@ -132,7 +141,7 @@ def _utf16_offsets(text: str) -> list[int]:
 
 def _about(message: SentMessage) -> str:
     first = (message.text or "").splitlines()[0] if message.text else ""
-    return f"message #{message.message_id} ({first[:40]})" if first else f"message #{message.message_id}"
+    return f"#{message.message_id} ({first[:40]})" if first else f"#{message.message_id}"
 
 
 def _shown(path: Path) -> str:

@@ -72,12 +72,12 @@ class Tour:
             await self._chats.say(person.user_id, "/start")
 
     async def _breakout(self) -> None:
-        self._scene(self._stage.session.at(5), "trend-bot proposes a breakout; Alice takes it, Bob passes")
+        self._scene(self._stage.session.at(5), "A breakout from trend-bot: Alice takes it, Bob passes")
         signal = await self._propose(Proposal("buy", "1.23600", "1.23400", "1.24000"))
         await self._decide(signal, {ALICE: "Approve", BOB: "Reject"})
 
     async def _positions_and_a_refusal(self) -> None:
-        self._scene(self._stage.session.at(6), "Alice looks at her position; a signal the desk refuses")
+        self._scene(self._stage.session.at(6), "Alice checks her position; a signal is refused")
         await self._chats.say(ALICE.user_id, "/positions")
         self._out.narrate("trend-bot wants a quick scalp, risking 8 pips to make 5:")
         await self._propose(Proposal("sell", "1.23750", "1.23830", "1.23700"))
@@ -102,7 +102,7 @@ class Tour:
         await self._decide(signal, {BOB: "Approve", ALICE: "Reject"})
 
     async def _end_of_session(self) -> None:
-        self._scene(self._stage.session.closes_at, "End of the session: the traders and the admin look back")
+        self._scene(self._stage.session.closes_at, "End of the session: everyone looks back")
         await self._chats.say(ALICE.user_id, "/stats", replies=2)
         await self._chats.say(BOB.user_id, "/equity")
         await self._chats.say(OLGA.user_id, "/drawdown")

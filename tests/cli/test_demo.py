@@ -74,7 +74,8 @@ def test_the_tour_runs_offline_and_reads_like_the_chats(tmp_path: Path) -> None:
 
     alice, bob, olga = said_to(out, "Alice"), said_to(out, "Bob"), said_to(out, "Olga")
     # Cards, decisions, orders, fills, a target and a stop.
-    assert alice.count("Approve or reject this signal.") == 4 and bob.count("Approve or reject this signal.") == 4
+    assert alice.count("Approve or reject this signal.") == 4
+    assert len(re.findall(r"SignalDesk → Bob · #\d+: the same card  \[Approve\]  \[Reject\]", out)) == 4
     assert out.count("now reads: Approved by you.") == 5 and out.count("now reads: Rejected by you.") == 3
     assert alice.count("Order placed") == 2 and bob.count("Order placed") == 2
     assert "· take profit · PnL +" in alice and "· stop loss · PnL -" in alice

@@ -40,7 +40,7 @@ async def test_say_and_press_print_what_the_bot_answered(desk: Api, emulator: Bo
     pressed = await emulator_cli(emulator, tmp_path, "press", str(TRADER), str(card.message_id), "Reject")
     assert pressed.returncode == 0, pressed.stderr
     assert "(pop-up) Rejected." in pressed.stdout
-    assert re.search(rf"✎ user {TRADER}'s message #{card.message_id} .* now reads: Rejected by you\. \(its buttons are gone\)", pressed.stdout)
+    assert re.search(rf"✎ user {TRADER}'s #{card.message_id} .* now reads: Rejected by you\. \[buttons removed\]", pressed.stdout)
 
 
 @ON_SQLITE
