@@ -12,10 +12,10 @@ from pathlib import Path
 
 from rich.console import Console
 
+from bot.demo.cast import EMULATOR_URL, FEED, FOLDER, PEOPLE, STRATEGY, TRADINGVIEW
 from bot.demo.chats import Chats
 from bot.demo.console import Transcript
 from bot.demo.photos import Fetch, PhotoShelf
-from bot.demo.cast import EMULATOR_URL, FEED, FOLDER, PEOPLE, STRATEGY, TRADINGVIEW
 from bot.demo.stage import Ports, Stage, staged
 from bot.demo.story import SCENES, Tour
 from bot.emulator import BotApiEmulator
@@ -98,7 +98,7 @@ def _logging_to(path: Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path, mode="w", encoding="utf-8")
     for old in previous[:1]:
-        handler.setFormatter(old.formatter)  # type: ignore[arg-type]
+        handler.setFormatter(old.formatter)
         for log_filter in old.filters:
             handler.addFilter(log_filter)
     root.handlers[:] = [handler]
