@@ -12,6 +12,7 @@ import pytest
 # The SIGKILL test of execution lives with the execution tests; it is counted here rather than repeated.
 EXECUTION_KILLS = "tests/execution/test_exec_processes.py::test_sigkill_at_random_moments_loses_and_repeats_no_approval"
 _KILLS_PRINTED = re.compile(r"unfinished by each SIGKILL: \[([^\]]*)\]")
+_ORDERS_PRINTED = re.compile(r"; orders: (\d+)")
 
 
 @dataclass
@@ -45,27 +46,29 @@ def _counted(figures: Figures) -> None:
     figures.tests += 1
 
 
-def _execution_kills(reporter: pytest.TerminalReporter) -> int:
-    """SIGKILLs the execution test injected, from the line it prints, when it passed in this run."""
+def _execution_kills(reporter: pytest.TerminalReporter) -> tuple[int, int]:
+    """(SIGKILLs, orders checked) of the execution test, from the line it prints, when it passed in this run."""
     for report in reporter.stats.get("passed", []):
         if getattr(report, "nodeid", "") == EXECUTION_KILLS and report.when == "call":
             for _, text in report.sections:
-                if match := _KILLS_PRINTED.search(text):
-                    return len(match.group(1).split(","))
-    return 0
+                if (kills := _KILLS_PRINTED.search(text)) and (orders := _ORDERS_PRINTED.search(text)):
+                    return len(kills.group(1).split(",")), int(orders.group(1))
+    return 0, 0
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     figures = terminalreporter.config.stash.get(_FIGURES, None)
     if figures is None or figures.tests == 0:
         return
-    execution_kills = _execution_kills(terminalreporter)
-    crashes = figures.crashes_injected + execution_kills
+    execution_kills, execution_orders = _execution_kills(terminalreporter)
     counted = f" (incl. {execution_kills} in {EXECUTION_KILLS.split('::')[0]})" if execution_kills else ""
     write = terminalreporter.write_line
     terminalreporter.section("reliability figures")
     write(f"requests fuzzed:   {figures.requests_fuzzed} (5xx: {figures.server_errors})")
-    write(f"crashes injected:  {crashes} SIGKILLs{counted}")
+    write(f"crashes injected:  {figures.crashes_injected + execution_kills} SIGKILLs{counted}")
     write(f"outages survived:  {figures.outages_survived}")
-    write(f"checked after:     {figures.accepted_checked} accepted signals, {figures.deliveries_checked} cards and alerts, {figures.orders_checked} orders")
+    write(
+        f"checked after:     {figures.accepted_checked} accepted signals, {figures.deliveries_checked} cards and alerts, "
+        f"{figures.orders_checked + execution_orders} orders"
+    )
     write(f"lost = {figures.lost}, duplicated = {figures.duplicated}")
