@@ -233,7 +233,7 @@ class ProducerSecretMissing(Exception):
 def _send_quote(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from bot.producer_client import ProducerClient, ProducerClientError, QuoteIn
+    from bot.producer_client import ProducerClient, QuoteIn
     from core.signing import parse_timestamp
 
     try:
@@ -248,17 +248,11 @@ def _send_quote(args: argparse.Namespace) -> int:
         async with ProducerClient(args.url, args.producer_id, secret) as client:
             return await client.send_quotes([QuoteIn(args.instrument, args.bid, args.ask, moment)])
 
-    try:
-        print(json.dumps(asyncio.run(run()), indent=2))
-    except ProducerClientError as exc:
-        return _fail(str(exc))
-    except ValueError as exc:
-        return _fail(f"bad argument: {exc}")
-    return 0
+    return _print_answer(run)
 
 
 def _send_signal(args: argparse.Namespace) -> int:
-    from bot.producer_client import ProducerClient, ProducerClientError
+    from bot.producer_client import ProducerClient
 
     try:
         secret = _producer_secret(args)
@@ -272,6 +266,13 @@ def _send_signal(args: argparse.Namespace) -> int:
                 time=args.time, external_id=args.external_id, idempotency_key=args.idempotency_key,
             )
             return {"created": result.created, "signal": result.signal}
+
+    return _print_answer(run)
+
+
+def _print_answer(run: Callable[[], Awaitable[dict[str, Any]]]) -> int:
+    """Run one producer-client call; print its answer as JSON, or its problem as one line."""
+    from bot.producer_client import ProducerClientError
 
     try:
         print(json.dumps(asyncio.run(run()), indent=2))
