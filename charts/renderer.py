@@ -13,6 +13,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
@@ -31,6 +32,7 @@ from charts.theme import Theme
 log = logging.getLogger(__name__)
 
 RenderFunction = Callable[[ChartSpec, Theme], RenderedChart]
+_ORPHAN_CHECK_SECONDS = 1.0
 _WORKER_NICENESS = 10
 
 
@@ -73,6 +75,7 @@ def _start_worker() -> None:
     # Lower priority: when CPUs are short, the process serving the bot should get them before charts.
     if hasattr(os, "nice"):
         os.nice(_WORKER_NICENESS)
+    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), name="parent-watch", daemon=True).start()
     from charts.render import warm_up
 
     warm_up()
@@ -252,3 +255,11 @@ class ChartRenderer:
     def _drop(self, reason: str, spec: ChartSpec, key: str) -> None:
         self._metrics.dropped.labels(reason).inc()
         log.warning("chart_dropped reason=%s kind=%s key=%s", reason, spec.kind, key[:12])
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    """A worker whose desk was killed (SIGKILL, OOM) would wait on its task queue forever: it holds that
+    queue's pipe open itself, so it never sees end-of-file. It checks its parent instead."""
+    while os.getppid() == parent:
+        time.sleep(_ORPHAN_CHECK_SECONDS)
+    os._exit(0)
