@@ -62,4 +62,7 @@ def parse_timestamp(text: str) -> datetime:
     moment = datetime.fromisoformat(text.replace("z", "Z"))
     if moment.tzinfo is None:
         raise ValueError("timestamp has no UTC offset")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T01:00:00+03:00 lies before the first representable moment
+        raise ValueError("timestamp is out of range") from None

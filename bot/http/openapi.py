@@ -17,7 +17,10 @@ _SIGNED_HEADERS = [
     {"name": "X-Signature", "in": "header", "required": True, "schema": {"type": "string"},
      "description": "base64(HMAC-SHA256(secret, canonical request)); see the README"},
 ]
-_PRICE = {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1e10}
+_PRICE = {
+    "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1e10,
+    "description": "At most 10 decimal places (money is stored exactly); more is refused with 422.",
+}
 _TIME = {"type": "string", "format": "date-time"}
 _ERRORS = {str(code): _PROBLEM for code in (401, 404, 429, 503)}
 

@@ -99,6 +99,7 @@ FIELD_CASES = [
     ({"time": "23/11/2026"}, "time", "RFC 3339"),
     ({"time": 1732356000}, "time", "RFC 3339"),
     ({"time": "2026-11-23T10:05:01Z"}, "time", "301 s in the future"),
+    ({"time": "0001-01-01T01:00:00+03:04"}, "time", "RFC 3339"),  # before the first representable moment (found by fuzzing)
     ({"version": 0}, "version", "at least 1"),
     ({"version": 1.5}, "version", "whole number"),
     ({"version": "1"}, "version", "whole number"),

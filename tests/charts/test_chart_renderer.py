@@ -235,7 +235,10 @@ async def test_rendering_in_worker_processes_does_not_block_the_loop(eurusd, wor
     assert all(photo is not None for photo in photos)
     assert metric(registry, "signaldesk_charts_rendered_total", kind="candles") == 10
     assert elapsed > 0.15 and len(lags) > 20  # the loop was measured while real work went on
-    assert max(lags) < 0.020, f"event loop stalled {max(lags) * 1000:.1f} ms"
+    # Nine pings in ten within 20 ms: a render on the loop would hold most of them for its whole ~70 ms,
+    # while one unlucky ping on a machine busy with other work (a parallel test worker) is not the desk's doing.
+    ninetieth = sorted(lags)[int(len(lags) * 0.9)]
+    assert ninetieth < 0.020, f"event loop stalled: 90th percentile {ninetieth * 1000:.1f} ms, worst {max(lags) * 1000:.1f} ms"
 
 
 async def test_a_dead_worker_process_is_replaced(eurusd, registry):

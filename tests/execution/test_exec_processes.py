@@ -26,6 +26,9 @@ from tests.execution.execution_desk import TRADERS, ExecutionDesk, execution_des
 from tests.processes import served_url, start_serve
 from tests.support import FakeClock
 
+ROUNDS, PER_ROUND = 3, 34  # 102 approvals (2 traders x 17 signals a round), 3 SIGKILLs
+
+
 @pytest.fixture
 def sqlite_database(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'signaldesk.db'}"
@@ -137,23 +140,23 @@ async def _kill_and_restart(desk: ExecutionDesk, database_url: str) -> None:
     env = _serve_env(database_url, batch=2)
     rng = random.Random(20261124)
     unfinished_at_kills = []
-    for round_ in range(5):  # 5 rounds of 20 approvals, each cut short by a SIGKILL at a random point
+    for round_ in range(ROUNDS):  # each round of approvals is cut short by a SIGKILL at a random point
         process = await start_serve(env=env)
         try:
             await served_url(process)
-            await _approve(desk, signals=10)
+            await _approve(desk, signals=PER_ROUND // 2)
             # The kill point is a random number of this round's approvals placed, so it always lands
             # mid-work: some approvals of the round are claimed or still waiting.
-            await _wait_until_placed(desk.runner, 20 * round_ + rng.randint(1, 15))
+            await _wait_until_placed(desk.runner, PER_ROUND * round_ + rng.randint(1, PER_ROUND - 5))
         finally:
             process.send_signal(signal.SIGKILL)
             await process.wait()
         states, *_ = await _outcome(desk.runner)
-        unfinished_at_kills.append(20 * (round_ + 1) - states.get("placed", 0))
+        unfinished_at_kills.append(PER_ROUND * (round_ + 1) - states.get("placed", 0))
     process = await start_serve(env=env)  # a last run finishes whatever the kills left
     try:
         await served_url(process)
-        await _wait_until_placed(desk.runner, 100)
+        await _wait_until_placed(desk.runner, ROUNDS * PER_ROUND)
     finally:
         process.send_signal(signal.SIGTERM)
         await process.wait()
@@ -161,5 +164,5 @@ async def _kill_and_restart(desk: ExecutionDesk, database_url: str) -> None:
     states, orders, audited, _ = await _outcome(desk.runner)
     print(f"approvals left unfinished by each SIGKILL: {unfinished_at_kills}; finally: {states}; orders: {orders}")
     assert all(left > 0 for left in unfinished_at_kills)
-    assert states == {"placed": 100}
-    assert (orders, audited) == (100, 100)
+    assert states == {"placed": ROUNDS * PER_ROUND}
+    assert (orders, audited) == (ROUNDS * PER_ROUND, ROUNDS * PER_ROUND)

@@ -4,7 +4,9 @@ tests fail when either is not 0, so a green run prints 0). Printed at the end of
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -29,21 +31,33 @@ class Figures:
     outages_survived: int = 0
 
 
-_FIGURES = pytest.StashKey[Figures]()
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_FIGURES] = Figures()
+_PROPERTY = "reliability_figures"
 
 
 @pytest.fixture
-def figures(request: pytest.FixtureRequest) -> Figures:
-    return request.config.stash[_FIGURES]
+def figures(request: pytest.FixtureRequest) -> Iterator[Figures]:
+    """This test's figures. They travel in its report (so they add up under pytest-xdist too)."""
+    counted = Figures(tests=1)
+    yield counted
+    request.node.user_properties.append((_PROPERTY, dataclasses.asdict(counted)))
 
 
 @pytest.fixture(autouse=True)
 def _counted(figures: Figures) -> None:
-    figures.tests += 1
+    """Every reliability test is counted, even one that records no figure."""
+
+
+def _collected(reporter: pytest.TerminalReporter) -> Figures:
+    total = Figures()
+    for reports in reporter.stats.values():
+        for report in reports:
+            if getattr(report, "when", None) != "teardown":
+                continue
+            for name, values in getattr(report, "user_properties", ()):
+                if name == _PROPERTY:
+                    for field, value in values.items():
+                        setattr(total, field, getattr(total, field) + value)
+    return total
 
 
 def _execution_kills(reporter: pytest.TerminalReporter) -> tuple[int, int]:
@@ -57,8 +71,8 @@ def _execution_kills(reporter: pytest.TerminalReporter) -> tuple[int, int]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    figures = terminalreporter.config.stash.get(_FIGURES, None)
-    if figures is None or figures.tests == 0:
+    figures = _collected(terminalreporter)
+    if figures.tests == 0:
         return
     execution_kills, execution_orders = _execution_kills(terminalreporter)
     counted = f" (incl. {execution_kills} in {EXECUTION_KILLS.split('::')[0]})" if execution_kills else ""

@@ -69,11 +69,14 @@ async def test_database_down_during_ingest_refuses_cleanly_and_recovers_without_
     figures.accepted_checked += len(accepted)
     figures.lost += len(accepted - stored)
     assert accepted <= stored, "a signal answered 201 is missing"
-    assert not stored - accepted, "a request answered 503 was written anyway"
+    # A 503 normally means nothing was written. Only when the connection dropped during the COMMIT itself
+    # can the outcome not be known; then the 503 asks for a resend, and the resend finds the signal.
+    in_doubt = stored - accepted
+    assert len(in_doubt) <= PRODUCERS, "more 503s were written than requests could be mid-commit at the cut"
     # The producers resend what was refused, with the same idempotency key: each stored exactly once.
     for key in sorted(set(answers) - accepted):
         status, _, body = await _post(api, int(key.removeprefix("s-")))
-        assert status == 201, body
+        assert status == (200 if key in in_doubt else 201), body
     assert await _external_ids(api) == set(answers)
 
 
