@@ -17,6 +17,7 @@ import pytest
 
 from bot.app import Desk, open_desk, serve_http
 from bot.config import Settings, load_settings
+from tests.reliability.figures import print_figures
 from tests.support import (
     OTHER_PRODUCER_ID,
     OTHER_SECRET,
@@ -178,3 +179,7 @@ async def api_factory(clock: FakeClock, database_url: str) -> AsyncIterator[Any]
 @pytest.fixture
 async def api(api_factory: Any, database_url: str) -> Api:
     return await api_factory(make_settings(database_url))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    print_figures(terminalreporter)  # the reliability suite's figures, when any of its tests ran
