@@ -224,7 +224,8 @@ async def test_rendering_in_worker_processes_does_not_block_the_loop(eurusd, wor
             await asyncio.sleep(0.002)
             lags.append(time.perf_counter() - sent - 0.002)
 
-    renderer = ChartRenderer(cache=ChartCache(), registry=registry, executor=worker_processes, workers=2)
+    # A generous timeout: this test is about the loop, and a parallel test worker may slow the charts down.
+    renderer = ChartRenderer(cache=ChartCache(), registry=registry, executor=worker_processes, workers=2, timeout_seconds=30)
     async with renderer:
         pinger = asyncio.create_task(ping())
         started = time.perf_counter()
