@@ -144,15 +144,11 @@ class ExecutionService:
                 risk_percent=self._settings.risk_percent, now=now,
             )
             kind = plan_entry(request, quote, spec, self._settings.policy)
+            order = await self._broker.place(request, kind)
         except (OrderRefused, ExecutionRefused) as refusal:
             await self._end(item, ExecutionEnd.REFUSED, str(refusal))
             return
-        except BrokerError as exc:
-            await self._broker_failed(item, str(exc), retryable=exc.retryable)
-            return
-        try:
-            order = await self._broker.place(request, kind)
-        except NoQuote:
+        except NoQuote:  # the broker has no price of its own yet
             await self._wait_for_quote(item)
             return
         except BrokerError as exc:
@@ -197,10 +193,6 @@ class ExecutionService:
         if not await self._queue.ended(item, self._worker, end, note, self._clock.now()):
             return False
         log.info("event=execution_%s decision_id=%d signal_id=%s reason=%s", end, item.decision_id, item.signal.id, note)
-        kind = {
-            ExecutionEnd.REFUSED: ExecutionNoteKind.REFUSED,
-            ExecutionEnd.BLOCKED: ExecutionNoteKind.BLOCKED,
-            ExecutionEnd.FAILED: ExecutionNoteKind.FAILED,
-        }[end]
-        await self._notifier.execution(ExecutionNote(kind, item.trader_id, item.signal, note))
+        # Each way an approval can end has the trader's note of the same name.
+        await self._notifier.execution(ExecutionNote(ExecutionNoteKind(end.value), item.trader_id, item.signal, note))
         return True
