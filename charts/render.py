@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime
 
 from charts.candles import render_candles
@@ -25,7 +26,9 @@ def render_chart(spec: ChartSpec, theme: Theme = Theme.DARK) -> RenderedChart:
 
 
 def warm_up() -> None:
-    """Draw one tiny chart of each kind so fonts and caches are loaded before the first real render."""
+    """Draw one tiny chart of each kind so fonts and caches are loaded before the first real render, then
+    freeze what is loaded: the collector's full passes skip matplotlib's long-lived objects from then on.
+    Without that, every few renders one paid 30-45 ms for a pass over them."""
     moment = datetime(2024, 1, 1, tzinfo=UTC)
     for spec in (
         CandlestickChart("WARM", "H1", (Candle(moment, 1.0, 2.0, 0.5, 1.5),)),
@@ -33,3 +36,4 @@ def warm_up() -> None:
         PnlChart("warm", (1.0,)),
     ):
         render_chart(spec)
+    gc.freeze()
