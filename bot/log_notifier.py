@@ -28,6 +28,6 @@ class LogTraderNotifier:
 
     async def drawdown(self, note: DrawdownNote) -> None:
         log.warning(
-            "event=drawdown_note account=%s breached=%s drawdown=%s cap=%s closed=%d",
-            note.account_id, note.breached, note.drawdown, note.cap, len(note.closed),
+            "event=drawdown_note account=%s breached=%s drawdown=%s cap=%s cancelled=%d closed=%d",
+            note.account_id, note.breached, note.drawdown, note.cap, note.cancelled, len(note.closed),
         )

@@ -22,7 +22,7 @@ from charts.figure import (
 )
 from charts.levels import TAG_STRIP, Levels, draw_levels
 from charts.model import CandlestickChart, RenderedChart
-from charts.notes import counted
+from core.wording import counted
 from charts.ohlc import OhlcSeries, bucket_ends, merge_buckets, moving_average, ohlc_from_candles
 from charts.theme import Palette
 

@@ -19,7 +19,7 @@ from charts.figure import (
     utc_date_axis,
 )
 from charts.model import EquityChart, RenderedChart
-from charts.notes import counted
+from core.wording import counted
 from charts.theme import Palette
 
 _SECONDS_PER_DAY = 86_400

@@ -18,7 +18,7 @@ from charts.figure import (
     style_axes,
 )
 from charts.model import PnlChart, RenderedChart
-from charts.notes import counted
+from core.wording import counted
 from charts.theme import Palette
 
 _MIN_BINS, _MAX_BINS = 8, 40

@@ -1,12 +1,13 @@
 """The drawdown guard: per account, drawdown = (peak equity − equity) / peak equity. Past the cap the guard
-blocks new orders, closes every open position of the account, and tells the trader and ops; it allows
+blocks new orders, cancels the account's pending orders, closes its open positions, and tells the trader
+and ops; it allows
 orders again when an admin resets the account or, if configured, when the drawdown is back within the cap.
 
 The peak is kept in a store and only ever raised (an admin reset is the one way down), so a breach is
 measured against the best equity the account ever had, not the equity after the losses. The block is
 stored before anything is closed: the execution service asks `is_blocked` before every order, so no order
-slips in between the breach and the closes. A crash after the block leaves positions that the next check
-closes, because a blocked account is emptied on every check."""
+slips in between the breach and the closes. A crash after the block leaves orders and positions that the
+next check cancels and closes, because a blocked account is emptied on every check."""
 
 from __future__ import annotations
 
@@ -19,10 +20,11 @@ from typing import Protocol
 
 from core.accounts import AccountMap
 from core.clock import Clock
-from core.errors import SignalDeskError, TradeNotFound
+from core.errors import InvalidOrderTransition, SignalDeskError, TradeNotFound
 from core.notify import DrawdownNote, OpsAlert, OpsAlerts, Severity, TraderNotifier
 from core.trades import CloseReason, Position
 from core.trading_ports import Broker
+from core.wording import counted
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +108,14 @@ class AccountRisk:
 
 @dataclass(frozen=True)
 class _Closing:
+    cancelled: tuple[str, ...]  # pending order ids
     closed: tuple[Position, ...]
-    failures: tuple[str, ...]  # one line per position (or listing) that failed
+    failures: tuple[str, ...]  # one line per order, position or listing that failed
+
+    def summary(self) -> str:
+        """E.g. "cancelled 1 pending order, closed 2 positions"; pending orders only when there were any."""
+        cancelled = f"cancelled {counted(len(self.cancelled), 'pending order')}, " if self.cancelled else ""
+        return f"{cancelled}closed {counted(len(self.closed), 'position')}"
 
 
 @dataclass(frozen=True)
@@ -218,35 +226,36 @@ class DrawdownGuard:
         if not await self._store.block(risk.account_id, reason, now):
             return  # another worker blocked it first and is closing the positions
         log.warning("event=drawdown_breach account=%s equity=%s peak=%s drawdown=%s", risk.account_id, risk.equity, risk.peak, risk.drawdown)
-        closing = await self._close_all(risk.account_id)
-        action = f"closed {len(closing.closed)} positions, blocked new orders"
+        closing = await self._close_out(risk.account_id)
+        action = f"{closing.summary()}, blocked new orders"
         what = f"{reason} (equity {risk.equity:.2f}, peak {risk.peak:.2f})"
         await self._tell_closed(risk, closing, OpsAlert("drawdown_breach", Severity.CRITICAL, what, _subject(risk.account_id), action))
 
     async def _close_leftovers(self, risk: AccountRisk) -> None:
-        """A blocked account holds no positions: close what a failed close or a crash left, or what a
-        pending order placed before the block has opened since."""
-        closing = await self._close_all(risk.account_id)
-        if not closing.closed:
+        """A blocked account holds no orders or positions: cancel and close what a failed attempt or a
+        crash left, or what an order placed just before the block has opened since."""
+        closing = await self._close_out(risk.account_id)
+        if not closing.closed and not closing.cancelled:
             await self._report_failures(risk.account_id, closing)
             return
-        what = f"{len(closing.closed)} positions were still open on a blocked account"
-        action = f"closed {len(closing.closed)} positions"
-        await self._tell_closed(risk, closing, OpsAlert("drawdown_positions_closed", Severity.WARNING, what, _subject(risk.account_id), action))
+        left = f"{counted(len(closing.cancelled), 'pending order')} and {counted(len(closing.closed), 'position')}"
+        what = f"{left} were still open on a blocked account"
+        await self._tell_closed(risk, closing, OpsAlert("drawdown_positions_closed", Severity.WARNING, what, _subject(risk.account_id), closing.summary()))
 
     async def _tell_closed(self, risk: AccountRisk, closing: _Closing, alert: OpsAlert) -> None:
         assert risk.drawdown is not None
-        await self._notifier.drawdown(DrawdownNote(risk.account_id, True, risk.drawdown, self.cap, closing.closed))
+        await self._notifier.drawdown(DrawdownNote(risk.account_id, True, risk.drawdown, self.cap, closing.closed, len(closing.cancelled)))
         await self._alerts.alert(alert)
         await self._report_failures(risk.account_id, closing)
 
-    async def _close_all(self, account_id: str) -> _Closing:
+    async def _close_out(self, account_id: str) -> _Closing:
+        """Cancel the pending orders first, so none fills while the positions are being closed."""
+        cancelled, failures = await self._cancel_pending(account_id)
         try:
             positions = await self._broker.positions(account_id)
         except Exception as exc:  # noqa: BLE001 - reported; the next check tries again
-            return _Closing((), (f"listing the positions failed: {type(exc).__name__}: {exc}",))
+            return _Closing(cancelled, (), (*failures, f"listing the positions failed: {type(exc).__name__}: {exc}"))
         closed: list[Position] = []
-        failures: list[str] = []
         for position in positions:
             try:
                 closed.append(await self._broker.close_position(position.id, CloseReason.DRAWDOWN))
@@ -255,7 +264,25 @@ class DrawdownGuard:
             except Exception as exc:  # noqa: BLE001 - one failed close must not keep the others open
                 log.exception("event=drawdown_close_failed account=%s position=%s", account_id, position.id)
                 failures.append(f"position {position.id} ({position.instrument}): {type(exc).__name__}: {exc}")
-        return _Closing(tuple(closed), tuple(failures))
+        return _Closing(cancelled, tuple(closed), tuple(failures))
+
+    async def _cancel_pending(self, account_id: str) -> tuple[tuple[str, ...], list[str]]:
+        try:
+            order_ids = await self._broker.pending_order_ids(account_id)
+        except Exception as exc:  # noqa: BLE001 - reported; the next check tries again
+            return (), [f"listing the pending orders failed: {type(exc).__name__}: {exc}"]
+        cancelled: list[str] = []
+        failures: list[str] = []
+        for order_id in order_ids:
+            try:
+                await self._broker.cancel(order_id)
+                cancelled.append(order_id)
+            except (TradeNotFound, InvalidOrderTransition):
+                continue  # filled or cancelled meanwhile: a fill is closed with the positions below
+            except Exception as exc:  # noqa: BLE001 - one failed cancel must not keep the others pending
+                log.exception("event=drawdown_cancel_failed account=%s order=%s", account_id, order_id)
+                failures.append(f"pending order {order_id}: {type(exc).__name__}: {exc}")
+        return tuple(cancelled), failures
 
     async def _report_failures(self, account_id: str, closing: _Closing) -> None:
         if not closing.failures:

@@ -61,10 +61,11 @@ class ExecutionNote:
 @dataclass(frozen=True)
 class DrawdownNote:
     account_id: str
-    breached: bool  # True: positions closed and new orders blocked; False: orders allowed again
+    breached: bool  # True: pending orders cancelled, positions closed and new orders blocked; False: orders allowed again
     drawdown: Decimal  # a fraction: 0.25 is 25 %
     cap: Decimal  # a fraction
     closed: tuple[Position, ...] = ()
+    cancelled: int = 0  # pending orders cancelled
 
 
 class TraderNotifier(Protocol):

@@ -36,6 +36,10 @@ class Broker(Protocol):
         """The account's open positions."""
         ...
 
+    async def pending_order_ids(self, account_id: str) -> list[str]:
+        """The account's orders placed and not filled yet (limit and stop orders waiting for their price)."""
+        ...
+
     async def account_equity(self, account_id: str) -> Decimal:
         """Balance plus open positions marked to market."""
         ...

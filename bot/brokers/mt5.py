@@ -126,6 +126,10 @@ class MT5Broker:
         self._check_account(account_id)
         return await self._run(self._positions)
 
+    async def pending_order_ids(self, account_id: str) -> list[str]:
+        self._check_account(account_id)
+        return await self._run(self._pending_order_ids)
+
     async def account_equity(self, account_id: str) -> Decimal:
         self._check_account(account_id)
         info = await self._run(self._mt5.account_info)
@@ -289,6 +293,12 @@ class MT5Broker:
         if held is None:
             raise self._unavailable("positions_get")
         return [self._position(p) for p in held if p.magic == self._magic]
+
+    def _pending_order_ids(self) -> list[str]:
+        waiting = self._mt5.orders_get()
+        if waiting is None:
+            raise self._unavailable("orders_get")
+        return [str(o.ticket) for o in waiting if o.magic == self._magic]
 
     def _position(self, raw: Any) -> Position:
         return Position(

@@ -111,6 +111,9 @@ class PaperBroker:
     async def positions(self, account_id: str) -> list[Position]:
         return await self._store.open_positions(account_id=account_id)
 
+    async def pending_order_ids(self, account_id: str) -> list[str]:
+        return [o.id for o in await self._store.orders(status=OrderStatus.NEW) if o.request.account_id == account_id]
+
     async def account_equity(self, account_id: str) -> Decimal:
         account = await self._account(account_id)
         return account.balance + await self._open_pnl(account_id)

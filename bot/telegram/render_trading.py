@@ -15,6 +15,7 @@ from core.position_desk import CloseAllReport, CloseOutcome, CloseResult, short_
 from core.signals import Side
 from core.stats import TradingStats
 from core.trades import CloseReason, Position, TradeEvent, TradeEventKind
+from core.wording import counted
 
 _ARROW = {Side.BUY: "▲", Side.SELL: "▼"}
 _CLOSE_ICON = {CloseReason.TAKE_PROFIT: "🎯", CloseReason.STOP_LOSS: "🛑"}
@@ -214,6 +215,8 @@ def render_drawdown_note(note: DrawdownNote) -> str:
     if not note.breached:
         return f"🟢 New orders are allowed again on your account ({figures})."
     lines = [f"🛑 <b>Drawdown limit reached</b> on your account ({figures}). New orders are blocked."]
+    if note.cancelled:
+        lines.append(f"Cancelled {counted(note.cancelled, 'pending order')}.")
     if note.closed:
         lines.append(f"Closed {len(note.closed)} position(s):")
         lines += [_closed(p) for p in note.closed]

@@ -227,6 +227,21 @@ async def test_cancel(broker: MT5Broker, mt5: FakeMT5) -> None:
         await broker.cancel(order.id)
 
 
+async def test_pending_orders_are_the_desks_own(broker: MT5Broker, mt5: FakeMT5) -> None:
+    foreign = {"action": mt5.TRADE_ACTION_PENDING, "symbol": "XAUUSD", "volume": 0.1, "type": mt5.ORDER_TYPE_BUY_LIMIT,
+               "price": 2300.00, "sl": 0.0, "tp": 0.0, "magic": 1, "comment": "manual", "type_time": 0, "type_filling": 0}
+    assert mt5.order_send(foreign).retcode == mt5.TRADE_RETCODE_PLACED  # someone else's order on the terminal
+    limit = await broker.place(BUY, OrderKind.LIMIT)
+    await broker.place(SELL, OrderKind.MARKET)  # filled at once: a position, not a pending order
+
+    assert await broker.pending_order_ids(ACCOUNT) == [limit.id]
+    with pytest.raises(TradeNotFound, match="trader-222"):
+        await broker.pending_order_ids("trader-222")
+    mt5.shutdown()
+    with pytest.raises(BrokerUnavailable, match="orders_get"):
+        await broker.pending_order_ids(ACCOUNT)
+
+
 async def test_only_the_desks_positions_and_only_its_account(broker: MT5Broker, mt5: FakeMT5) -> None:
     foreign = {"action": mt5.TRADE_ACTION_DEAL, "symbol": "XAUUSD", "volume": 0.1, "type": mt5.ORDER_TYPE_BUY,
                "price": 2401.00, "sl": 0.0, "tp": 0.0, "magic": 1, "comment": "manual", "type_time": 0, "type_filling": 0}

@@ -1,4 +1,4 @@
-"""Trading on a running desk for tests: quotes through its QuoteIntake, market orders at its broker."""
+"""Trading on a running desk for tests: quotes through its QuoteIntake, buy orders at its broker."""
 
 from __future__ import annotations
 
@@ -19,12 +19,13 @@ async def quote(api: Api, instrument: str, bid: str, ask: str) -> None:
     assert verdict.accepted, verdict
 
 
-async def buy(api: Api, account: str, instrument: str, volume: str, signal_id: str) -> None:
-    """A market buy with its stop and target far away, so only the drawdown guard closes it."""
+async def buy(api: Api, account: str, instrument: str, volume: str, signal_id: str, *, limit_at: str | None = None) -> None:
+    """A market buy, or a buy limit at `limit_at`, with its stop and target far away, so only the drawdown
+    guard closes it."""
     now = api.clock.now()
     request = OrderRequest(
         account_id=account, signal_id=signal_id, idempotency_key=order_key(signal_id, account), instrument=instrument,
-        side=Side.BUY, volume=D(volume), entry=D(0), stop_loss=D("0.00001"), take_profit=D(1000000),
+        side=Side.BUY, volume=D(volume), entry=D(limit_at or 0), stop_loss=D("0.00001"), take_profit=D(1000000),
         created_at=now, expires_at=now + timedelta(hours=100),
     )
-    await api.desk.trading.broker.place(request, OrderKind.MARKET)
+    await api.desk.trading.broker.place(request, OrderKind.MARKET if limit_at is None else OrderKind.LIMIT)

@@ -59,7 +59,8 @@ def position(position_id: str, account_id: str = "tg-111", instrument: str = "XA
 
 
 class FakeBroker:
-    """Equity as the test sets it; closing a position records the reason and removes it."""
+    """Equity as the test sets it; closing a position records the reason and removes it, cancelling a
+    pending order removes it. `log` is every cancel and close in order."""
 
     def __init__(self, equity: dict[str, Decimal] | None = None) -> None:
         self.equity: dict[str, Decimal] = dict(equity or {})
@@ -67,7 +68,10 @@ class FakeBroker:
         self.closed: list[Position] = []
         self.failing: set[str] = set()  # position ids whose close fails
         self.unreachable: set[str] = set()  # accounts whose equity cannot be read
-        self.gone: set[str] = set()  # position ids closed elsewhere meanwhile
+        self.gone: set[str] = set()  # position or order ids closed or filled elsewhere meanwhile
+        self.pending: dict[str, list[str]] = {}  # account -> pending order ids
+        self.unlisted: set[str] = set()  # accounts whose pending orders cannot be listed
+        self.log: list[str] = []
 
     def hold(self, *positions: Position) -> None:
         for p in positions:
@@ -81,6 +85,23 @@ class FakeBroker:
     async def positions(self, account_id: str) -> list[Position]:
         return list(self.open.get(account_id, []))
 
+    async def pending_order_ids(self, account_id: str) -> list[str]:
+        if account_id in self.unlisted:
+            raise BrokerUnavailable("terminal not connected")
+        return list(self.pending.get(account_id, []))
+
+    async def cancel(self, order_id: str) -> None:
+        if order_id in self.failing:
+            raise BrokerUnavailable(f"no answer cancelling {order_id}")
+        for waiting in self.pending.values():
+            if order_id in waiting:
+                waiting.remove(order_id)
+                if order_id in self.gone:
+                    raise TradeNotFound(f"order {order_id} was filled meanwhile")
+                self.log.append(f"cancel {order_id}")
+                return
+        raise TradeNotFound(order_id)
+
     async def close_position(self, position_id: str, reason: CloseReason = CloseReason.MANUAL) -> Position:
         if position_id in self.failing:
             raise BrokerUnavailable(f"no answer closing {position_id}")
@@ -92,6 +113,7 @@ class FakeBroker:
                         raise TradeNotFound(f"position {position_id} was closed meanwhile")
                     closed = dataclasses.replace(p, closed_at=START, close_price=D(2380), close_reason=reason, pnl=D(-200))
                     self.closed.append(closed)
+                    self.log.append(f"close {position_id}")
                     return closed
         raise TradeNotFound(position_id)
 

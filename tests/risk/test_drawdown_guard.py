@@ -73,6 +73,56 @@ async def test_the_first_peak_is_the_starting_equity_when_there_is_one(start: st
     assert (risk.peak, risk.blocked) == (D(10000) if start else D(7900), blocked)
 
 
+async def test_a_breach_cancels_pending_orders_before_closing_positions() -> None:
+    """A limit order left waiting would open a new position on the blocked account when its price came."""
+    broker, told = FakeBroker({ACCOUNT: D(7000), OTHER: D(10000)}), Told()
+    broker.hold(position("p1"))
+    broker.pending = {ACCOUNT: ["o1", "o2"], OTHER: ["o3"]}
+
+    await guard(broker, told).check(ACCOUNT)
+
+    assert broker.log == ["cancel o1", "cancel o2", "close p1"]
+    assert broker.pending == {ACCOUNT: [], OTHER: ["o3"]}
+    assert told.notes[0].cancelled == 2 and [p.id for p in told.notes[0].closed] == ["p1"]
+    assert told.alerts[0].action == "cancelled 2 pending orders, closed 1 position, blocked new orders"
+
+
+async def test_pending_orders_that_cannot_be_cancelled_are_reported_and_retried() -> None:
+    broker, told = FakeBroker({ACCOUNT: D(7000)}), Told()
+    broker.pending = {ACCOUNT: ["o1", "o2", "filled"]}
+    broker.failing.add("o1")
+    broker.gone.add("filled")  # filled meanwhile: not a failure
+    g = guard(broker, told, resume=False)
+
+    await g.check(ACCOUNT)
+
+    assert broker.log == ["cancel o2"]
+    assert told.kinds() == ["drawdown_breach", "drawdown_close_failed"]
+    assert told.alerts[0].action == "cancelled 1 pending order, closed 0 positions, blocked new orders"
+    assert told.alerts[1].what == "could not close on a blocked account: pending order o1: BrokerUnavailable: no answer cancelling o1"
+
+    broker.failing.clear()
+    broker.pending[ACCOUNT].append("late")  # placed just before the block took effect
+    await g.check(ACCOUNT)
+
+    assert broker.log == ["cancel o2", "cancel o1", "cancel late"]
+    assert told.kinds()[-1] == "drawdown_positions_closed"
+    assert told.alerts[-1].what == "2 pending orders and 0 positions were still open on a blocked account"
+    assert told.notes[-1].cancelled == 2
+
+
+async def test_positions_are_still_closed_when_pending_orders_cannot_be_listed() -> None:
+    broker, told = FakeBroker({ACCOUNT: D(7000)}), Told()
+    broker.hold(position("p1"))
+    broker.unlisted.add(ACCOUNT)
+
+    await guard(broker, told).check(ACCOUNT)
+
+    assert broker.log == ["close p1"]
+    assert told.kinds() == ["drawdown_breach", "drawdown_close_failed"]
+    assert "listing the pending orders failed: BrokerUnavailable" in told.alerts[1].what
+
+
 async def test_a_failed_close_is_reported_the_rest_still_close_and_the_next_check_retries() -> None:
     broker, told = FakeBroker({ACCOUNT: D(7000)}), Told()
     broker.hold(position("p1"), position("p2"), position("p3"))
@@ -111,7 +161,7 @@ async def test_a_blocked_account_with_nothing_open_hears_nothing_more() -> None:
 
 
 async def test_a_position_opened_on_a_blocked_account_is_closed_at_the_next_check() -> None:
-    """A pending order placed before the block can still fill; a blocked account holds no positions."""
+    """An order can fill between the listing and its cancel; a blocked account holds no positions."""
     broker, told = FakeBroker({ACCOUNT: D(7000)}), Told()
     g = guard(broker, told, resume=False)
     await g.check(ACCOUNT)

@@ -1,5 +1,6 @@
 """Acceptance: a drawdown breach on a real desk (paper broker, SQL book, Bot API emulator). One heartbeat
-closes every position of the account with reason drawdown, blocks new orders (an approval is refused),
+cancels the account's pending orders and closes every position with reason drawdown, blocks new orders
+(an approval is refused),
 and tells the trader and the ops chat; a deposit that brings equity back within the cap, or an admin's
 /drawdown reset, allows orders again."""
 
@@ -36,14 +37,17 @@ async def desk(emulator: BotApiEmulator, api_factory: Any, database_url: str) ->
 
 
 async def holding_positions(api: Api) -> None:
-    """The loser holds three positions (gold twice, euro once), the other trader one small gold position."""
+    """The loser holds three positions (gold twice, euro once) and a buy limit on gold far below the
+    market; the other trader one small gold position."""
     await quote(api, "XAUUSD", "2400.00", "2400.50")
     await quote(api, "EURUSD", "1.10000", "1.10002")
     await buy(api, LOSER_ACCOUNT, "XAUUSD", "0.5", "sig-gold-1")
     await buy(api, LOSER_ACCOUNT, "XAUUSD", "0.5", "sig-gold-2")
     await buy(api, LOSER_ACCOUNT, "EURUSD", "0.1", "sig-euro")
     await buy(api, OTHER_ACCOUNT, "XAUUSD", "0.01", "sig-gold-3")
+    await buy(api, LOSER_ACCOUNT, "XAUUSD", "0.5", "sig-gold-dip", limit_at="2300.00")
     assert len(await api.desk.trading.broker.positions(LOSER_ACCOUNT)) == 3
+    assert len(await api.desk.trading.broker.pending_order_ids(LOSER_ACCOUNT)) == 1
 
 
 async def approve(api: Api, emulator: BotApiEmulator, external_id: str) -> None:
@@ -72,7 +76,7 @@ async def breach(api: Api, emulator: BotApiEmulator) -> None:
     await api.desk.heartbeat.beat()
 
 
-async def test_a_breach_closes_every_position_within_one_heartbeat_blocks_and_tells_trader_and_ops(
+async def test_a_breach_empties_the_account_within_one_heartbeat_blocks_and_tells_trader_and_ops(
     desk: Api, emulator: BotApiEmulator
 ) -> None:
     await breach(desk, emulator)
@@ -81,13 +85,15 @@ async def test_a_breach_closes_every_position_within_one_heartbeat_blocks_and_te
     assert await trading.broker.positions(LOSER_ACCOUNT) == []
     closed = await trading.trade_store.closed_positions(LOSER_ACCOUNT)
     assert len(closed) == 3 and {p.close_reason for p in closed} == {CloseReason.DRAWDOWN}
+    assert await trading.broker.pending_order_ids(LOSER_ACCOUNT) == []
     assert len(await trading.broker.positions(OTHER_ACCOUNT)) == 1  # another account is not touched
     assert await desk.desk.drawdown.is_blocked(LOSER_ACCOUNT) and not await desk.desk.drawdown.is_blocked(OTHER_ACCOUNT)
 
     told = await said(emulator, LOSER, "Drawdown limit reached")
-    assert "New orders are blocked" in told and "Closed 3 position(s)" in told and "drawdown guard" in told
+    assert "New orders are blocked" in told and "Cancelled 1 pending order." in told
+    assert "Closed 3 position(s)" in told and "drawdown guard" in told
     alert = await said(emulator, ADMIN, "CRITICAL", "past the cap of 20.00 %")
-    assert f"account {LOSER_ACCOUNT}" in alert and "closed 3 positions, blocked new orders" in alert
+    assert f"account {LOSER_ACCOUNT}" in alert and "cancelled 1 pending order, closed 3 positions, blocked new orders" in alert
     assert not any("Drawdown" in (m.text or "") for m in emulator.messages(OTHER))
 
     beat = await _beat_row(desk)
@@ -96,6 +102,7 @@ async def test_a_breach_closes_every_position_within_one_heartbeat_blocks_and_te
 
     await approve(desk, emulator, "after-breach")
     assert "new orders are blocked on your account by the drawdown guard" in await said(emulator, LOSER, "No order for")
+    await quote(desk, "XAUUSD", "2299.00", "2299.50")  # the cancelled limit's price: it does not fill
     assert await trading.broker.positions(LOSER_ACCOUNT) == []
 
 
