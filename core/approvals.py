@@ -12,7 +12,7 @@ from core.clock import Clock
 from core.errors import NotAuthorized
 from core.log_context import signal_scope
 from core.roles import Roles
-from core.signals import Signal
+from core.signals import Signal, SignalStatus
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,12 @@ class DecisionStore(Protocol):
         undecided cards, audit it; returns the expired signal ids."""
         ...
 
+    async def settle_finished(self, now: datetime) -> list[tuple[str, SignalStatus]]:
+        """End the life of signals past their approval window that nothing more can happen to: `approved`
+        ones none of whose approvals became an order are cancelled; `executed` ones whose orders have all
+        closed or been cancelled are closed. Audited; returns (signal id, new status) pairs."""
+        ...
+
 
 class ApprovalService:
     def __init__(self, store: DecisionStore, roles: Roles, clock: Clock, ttl: timedelta, consent_version: str) -> None:
@@ -79,3 +85,10 @@ class ApprovalService:
             with signal_scope(signal_id):
                 log.info("event=signal_expired signal_id=%s", signal_id)
         return expired
+
+    async def settle_finished(self) -> list[tuple[str, SignalStatus]]:
+        settled = await self._store.settle_finished(self._clock.now())
+        for signal_id, status in settled:
+            with signal_scope(signal_id):
+                log.info("event=signal_settled signal_id=%s status=%s", signal_id, status)
+        return settled

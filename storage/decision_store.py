@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.engine import Connection
 
 from core.approvals import Decision, DecisionRecorded, DecisionRequest
 from core.errors import AlreadyDecided, DecisionClosed, SignalNotFound
+from core.orders import OrderStatus
 from core.signals import SignalStatus
 from storage.audit_log import append_audit
 from storage.batch_runner import BatchRunner
-from storage.execution_queue import PENDING
-from storage.models import DecisionRow, OutboxRow, SignalRow
+from storage.execution_queue import CLAIMED, PENDING, PLACED, WAITING
+from storage.models import DecisionRow, OutboxRow, SignalRow, TradeOrderRow
 from storage.outbox_queue import CARD, CARD_REFRESH, queue_message
 from storage.signal_rows import signal_from_row
 from storage.upsert import insert_for
@@ -22,6 +23,9 @@ _SIGNALS = SignalRow.__table__
 _DECISIONS = DecisionRow.__table__
 # An executed signal stays open to the other traders' approvals until its window closes.
 _DECIDABLE = (SignalStatus.NEW.value, SignalStatus.APPROVED.value, SignalStatus.EXECUTED.value)
+_ORDERS = TradeOrderRow.__table__
+_EXECUTING = (PENDING, WAITING, CLAIMED)
+_ORDER_DONE = (OrderStatus.CLOSED.value, OrderStatus.CANCELLED.value)
 
 
 class SqlDecisionStore:
@@ -33,6 +37,9 @@ class SqlDecisionStore:
 
     async def expire_undecided(self, created_before: datetime, now: datetime) -> list[str]:
         return await self._runner.run(lambda conn: _close_window(conn, created_before, now))
+
+    async def settle_finished(self, now: datetime) -> list[tuple[str, SignalStatus]]:
+        return await self._runner.run(lambda conn: _settle(conn, now))
 
 
 def _record(conn: Connection, r: DecisionRequest, trader_count: int, open_since: datetime) -> DecisionRecorded:
@@ -114,3 +121,30 @@ def _refresh_undecided_cards(conn: Connection, signal_id: str, now: datetime) ->
     decided = set(conn.execute(select(_DECISIONS.c.chat_id).where(_DECISIONS.c.signal_id == signal_id)).scalars())
     for chat_id in sorted(card_chats - decided):
         queue_message(conn, chat_id, CARD_REFRESH, now, signal_id=signal_id)
+
+
+def _settle(conn: Connection, now: datetime) -> list[tuple[str, SignalStatus]]:
+    """Each move is one conditional UPDATE, so a signal settles once however many instances run this.
+
+    Only the paper book is in this database: an order it does not hold (MetaTrader 5) never counts as done,
+    so a signal executed there stays `executed`."""
+    decisions_of_signal = _DECISIONS.c.signal_id == _SIGNALS.c.id
+    executing = exists().where(decisions_of_signal, _DECISIONS.c.execution.in_(_EXECUTING))
+    placed = exists().where(decisions_of_signal, _DECISIONS.c.execution == PLACED)
+    order_done = exists().where(_ORDERS.c.id == _DECISIONS.c.order_id, _ORDERS.c.status.in_(_ORDER_DONE))
+    order_live = exists().where(decisions_of_signal, _DECISIONS.c.execution == PLACED, ~order_done)
+    settled: list[tuple[str, SignalStatus]] = []
+    for current, target, busy in (
+        (SignalStatus.APPROVED, SignalStatus.CANCELLED, executing | placed),
+        (SignalStatus.EXECUTED, SignalStatus.CLOSED, executing | order_live),
+    ):
+        moved = conn.execute(
+            update(_SIGNALS)
+            .where(_SIGNALS.c.status == current.value, _SIGNALS.c.cards_closed.is_(True), ~busy)
+            .values(status=target.value, updated_at=now)
+            .returning(_SIGNALS.c.id)
+        ).scalars().all()
+        settled += [(signal_id, target) for signal_id in sorted(moved)]
+    for signal_id, status in settled:
+        append_audit(conn, now, f"signal_{status.value}", {"signal_id": signal_id})
+    return settled

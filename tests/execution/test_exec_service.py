@@ -1,5 +1,5 @@
 """From approval to order on a real database (SQLite and PostgreSQL): what the trader is told, what the
-broker holds, and that no approval is lost or executed twice."""
+broker holds, that no approval is lost or executed twice, and how the signal's life ends."""
 
 from __future__ import annotations
 
@@ -221,3 +221,74 @@ async def test_two_workers_racing_execute_each_approval_once(desk: ExecutionDesk
     assert len(placed) == 30
     assert len({(note.signal.id, note.trader_id) for note in placed}) == 30
     assert len(await desk.trade_store.orders(status=OrderStatus.NEW)) == 30
+
+
+WINDOW = 61 * 60  # past the desk's 60-minute approval window
+
+
+async def settled(desk: ExecutionDesk) -> list[tuple[str, str]]:
+    """What the approval-window job settles now (it expires undecided signals first, as the job does)."""
+    await desk.approvals.expire_due()
+    return [(signal_id, status.value) for signal_id, status in await desk.approvals.settle_finished()]
+
+
+async def test_a_signal_whose_approvals_all_ended_without_an_order_is_cancelled_when_its_window_closes(desk: ExecutionDesk) -> None:
+    await desk.quote("2389.00", "2389.30")  # past the stop: the approval is refused
+    signal_id = await desk.signal()
+    await desk.approve(signal_id)
+    await desk.service().run_once()
+    assert await settled(desk) == []  # another trader may still approve it
+
+    desk.clock.advance(WINDOW)
+
+    assert await settled(desk) == [(signal_id, "cancelled")]
+    assert await desk.signal_status(signal_id) == "cancelled"
+    events = [entry.event for entry in await desk.runner.run(lambda conn: list(read_chain(conn)))]
+    assert events[-1] == "signal_cancelled"
+    assert await settled(desk) == []
+
+
+async def test_a_signal_with_an_approval_still_executing_is_not_cancelled(desk: ExecutionDesk) -> None:
+    signal_id = await desk.signal()
+    await desk.approve(signal_id)
+    await desk.service().run_once()  # no quote yet: the approval waits for one
+    desk.clock.advance(WINDOW)
+
+    assert await settled(desk) == []
+
+    await desk.quote("2400.30", "2400.60")
+    await desk.service().run_once()
+    assert await desk.signal_status(signal_id) == "executed"
+
+
+async def test_an_executed_signal_closes_when_its_window_has_closed_and_every_position_has(desk: ExecutionDesk) -> None:
+    await desk.quote("2400.30", "2400.60")
+    signal_id = await desk.signal()
+    for trader in TRADERS:
+        await desk.approve(signal_id, trader)
+    await desk.service().run_once()
+    await desk.quote("2400.20", "2400.50")  # both limit orders fill
+    first, second = await desk.broker.positions("tg-111") + await desk.broker.positions("tg-222")
+    await desk.broker.close_position(first.id)
+    desk.clock.advance(WINDOW)
+
+    assert await settled(desk) == []  # the second trader's position is still open
+
+    await desk.broker.close_position(second.id)
+
+    assert await settled(desk) == [(signal_id, "closed")]
+    assert await desk.signal_status(signal_id) == "closed"
+
+
+async def test_an_executed_signal_whose_order_expired_unfilled_is_closed(desk: ExecutionDesk) -> None:
+    await desk.quote("2400.30", "2400.60")
+    signal_id = await desk.signal()
+    await desk.approve(signal_id)
+    await desk.service().run_once()
+    desk.clock.advance(WINDOW)
+    assert await settled(desk) == []  # the limit order still waits for its price
+
+    desk.clock.advance(RULES.expiry_hours * 3600)
+    assert [event.kind for event in await desk.broker.expire_due()] == ["cancelled"]
+
+    assert await settled(desk) == [(signal_id, "closed")]

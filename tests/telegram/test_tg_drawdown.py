@@ -15,6 +15,7 @@ from sqlalchemy import update
 
 from bot.emulator import BotApiEmulator
 from bot.emulator.model import SentMessage
+from bot.jobs.expiry import close_approval_windows
 from core.trades import CloseReason
 from storage.batch_runner import batch_runner_for
 from storage.heartbeat_store import SqlHeartbeats
@@ -50,11 +51,12 @@ async def holding_positions(api: Api) -> None:
     assert len(await api.desk.trading.broker.pending_order_ids(LOSER_ACCOUNT)) == 1
 
 
-async def approve(api: Api, emulator: BotApiEmulator, external_id: str) -> None:
-    """The loser approves a buy at the current gold price, through its card."""
+async def approve(api: Api, emulator: BotApiEmulator, external_id: str) -> dict[str, Any]:
+    """The loser approves a buy at the current gold price, through its card; answers the signal."""
     signal = await post_signal(api, price=2375.00, stop_loss=2360.00, take_profit=2400.00, external_id=external_id)
     card = await card_for(emulator, LOSER, signal)
     await emulator.wait_for_answer(emulator.press(LOSER, card.message_id, button="Approve"))
+    return signal
 
 
 def containing(*parts: str) -> Callable[[list[SentMessage]], bool]:
@@ -100,10 +102,15 @@ async def test_a_breach_empties_the_account_within_one_heartbeat_blocks_and_tell
     assert beat["accounts"][LOSER_ACCOUNT]["blocked"] is True and beat["accounts"][LOSER_ACCOUNT]["open_positions"] == 0
     assert beat["open_positions"] == 1 and beat["errors"] == 0
 
-    await approve(desk, emulator, "after-breach")
+    blocked = await approve(desk, emulator, "after-breach")
     assert "new orders are blocked on your account by the drawdown guard" in await said(emulator, LOSER, "No order for")
     await quote(desk, "XAUUSD", "2299.00", "2299.50")  # the cancelled limit's price: it does not fill
     assert await trading.broker.positions(LOSER_ACCOUNT) == []
+
+    desk.clock.advance(61 * 60)  # past the approval window: the blocked approval was the signal's only one
+    await close_approval_windows(desk.desk.telegram.approvals, desk.desk.telegram.sender)
+    status, _, listed = await desk.request("GET", f"/api/v1/signals/{blocked['id']}")
+    assert status == 200 and listed["status"] == "cancelled"
 
 
 async def test_drawdown_shows_each_account_and_an_admin_reset_allows_orders_again(desk: Api, emulator: BotApiEmulator) -> None:

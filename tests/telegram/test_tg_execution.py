@@ -13,6 +13,7 @@ from bot.app import instrument_table
 from bot.emulator import BotApiEmulator
 from bot.feeds.csv_replay import load_price_file
 from bot.feeds.replay_runner import QuoteReplay
+from bot.jobs.expiry import close_approval_windows
 from core.quotes import Quote
 from tests.conftest import Api
 from tests.telegram.conftest import TRADERS, card_for, post_signal, reply_to
@@ -90,4 +91,10 @@ async def test_a_buy_and_a_sell_approved_by_two_traders_reach_target_and_stop(
     assert "Max drawdown 1.10 %" in bob_stats  # 10,000.00 down to 9,890.00
 
     status, _, listed = await desk.request("GET", f"/api/v1/signals/{buy['id']}")
-    assert status == 200 and listed["status"] == "executed"
+    assert status == 200 and listed["status"] == "executed"  # other traders may still approve it
+
+    desk.clock.advance(61 * 60)  # past the approval window: nothing more can happen to either signal
+    await close_approval_windows(desk.desk.telegram.approvals, desk.desk.telegram.sender)
+    for signal in (buy, sell):
+        status, _, listed = await desk.request("GET", f"/api/v1/signals/{signal['id']}")
+        assert status == 200 and listed["status"] == "closed"
