@@ -168,6 +168,7 @@ def _execution_service(
         batch=scheduler.execution_batch,
         lease=timedelta(seconds=scheduler.execution_lease_seconds),
         max_attempts=scheduler.execution_max_attempts,
+        account_currency=settings.broker.currency,
     )
     return ExecutionService(
         SqlExecutionQueue(runner, urls_for(forward_targets(settings.forward), ForwardEvent.EXECUTED)), trading.broker,
@@ -236,7 +237,7 @@ def order_rules(settings: Settings) -> OrderRules:
 
 def instrument_table(settings: Settings) -> InstrumentTable:
     overrides = {
-        name: InstrumentSpec(name, spec.point, spec.contract_size, spec.volume_step, spec.min_volume)
+        name: InstrumentSpec(name, spec.point, spec.contract_size, spec.volume_step, spec.min_volume, spec.quote_currency)
         for name, spec in settings.instruments.items()
     }
     return InstrumentTable(overrides, settings.orders.default_point)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from core.signing import MIN_SECRET_BYTES
@@ -97,11 +97,22 @@ class OrderSettings(_Section):
     max_slippage_points: Annotated[int, Field(ge=0)] = 50
 
 
+def _currency_code(code: str) -> str:
+    if len(code) != 3 or not code.isascii() or not code.isalpha() or not code.isupper():
+        raise ValueError("must be a three-letter currency code in capitals, such as USD, EUR or JPY")
+    return code
+
+
+Currency = Annotated[str, AfterValidator(_currency_code)]
+
+
 class InstrumentSettings(_Section):
     point: Annotated[Decimal, Field(gt=0)]
     contract_size: Annotated[Decimal, Field(gt=0)] = Decimal(100_000)
     volume_step: Annotated[Decimal, Field(gt=0)] = Decimal("0.01")
     min_volume: Annotated[Decimal, Field(gt=0)] = Decimal("0.01")
+    # The currency its prices are in (JPY for USDJPY); unset: the account's own.
+    quote_currency: Currency | None = None
 
 
 class RiskSettings(_Section):
@@ -134,6 +145,7 @@ class Mt5Settings(_Section):
 class BrokerSettings(_Section):
     kind: Literal["paper", "mt5"] = "paper"
     starting_balance: Annotated[Decimal, Field(gt=0)] = Decimal(10000)
+    currency: Currency = "USD"  # the accounts' currency; MT5: must be the terminal account's
     mt5: Mt5Settings = Mt5Settings()
 
 

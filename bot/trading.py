@@ -38,13 +38,16 @@ async def open_trading(settings: Settings, runner: BatchRunner, clock: Clock, in
     trade_store = SqlTradeStore(runner)
     prices = SqlQuoteStore(runner, bar_period=timedelta(minutes=settings.quotes.bar_minutes))
     if settings.broker.kind == "paper":
-        paper = PaperBroker(trade_store, clock, instruments, starting_balance=settings.broker.starting_balance, prices=prices)
+        paper = PaperBroker(
+            trade_store, clock, instruments, starting_balance=settings.broker.starting_balance, prices=prices,
+            account_currency=settings.broker.currency,
+        )
         yield TradingDesk(AccountMap(traders), trade_store, paper, paper, prices)
         return
     mt5 = settings.broker.mt5
     account_id = f"mt5-{mt5.login}"
     login = MT5Login(mt5.login, mt5.password.get_secret_value(), mt5.server, mt5.path or None)
-    broker = MT5Broker(account_id, login, clock)
+    broker = MT5Broker(account_id, login, clock, currency=settings.broker.currency)
     await broker.connect()
     try:
         yield TradingDesk(AccountMap(traders, shared_account=account_id), trade_store, broker, None, prices)

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from core.accounts import AccountMap
 from core.clock import Clock
+from core.currency import conversion_pairs, quote_currency_value
 from core.errors import BrokerError, ExecutionRefused, NoQuote, OrderRefused
 from core.execution_check import ExecutionPolicy, plan_entry
 from core.instruments import InstrumentTable
@@ -78,6 +79,7 @@ class ExecutionSettings:
     batch: int
     lease: timedelta
     max_attempts: int
+    account_currency: str = "USD"  # sizes are computed in it (core.currency)
     quote_wait: timedelta = timedelta(seconds=5)  # how soon to look again for a quote that was missing
     backoff: timedelta = timedelta(seconds=2)  # first retry after a broker failure; doubles each time
 
@@ -133,15 +135,21 @@ class ExecutionService:
             return
         quote = await self._prices.latest_quote(signal.instrument)
         if quote is None:
-            await self._wait_for_quote(item)
+            await self._wait_for_quote(item, f"no quote for {signal.instrument}")
             return
         spec = self._instruments.spec(signal.instrument)
+        currency = self._settings.account_currency
+        currency_value = await quote_currency_value(spec, currency, self._prices.latest_quote)
+        if currency_value is None:
+            pairs = " or ".join(conversion_pairs(spec, currency))
+            await self._wait_for_quote(item, f"no quote for {pairs} to size the order in {currency}")
+            return
         now = self._clock.now()
         try:
             equity = await self._broker.account_equity(account)
             request = build_order_request(
                 signal, account_id=account, equity=equity, spec=spec, rules=self._settings.rules,
-                risk_percent=self._settings.risk_percent, now=now,
+                risk_percent=self._settings.risk_percent, now=now, currency_value=currency_value,
             )
             kind = plan_entry(request, quote, spec, self._settings.policy)
             order = await self._broker.place(request, kind)
@@ -149,7 +157,7 @@ class ExecutionService:
             await self._end(item, ExecutionEnd.REFUSED, str(refusal))
             return
         except NoQuote:  # the broker has no price of its own yet
-            await self._wait_for_quote(item)
+            await self._wait_for_quote(item, f"no quote for {signal.instrument}")
             return
         except BrokerError as exc:
             await self._broker_failed(item, str(exc), retryable=exc.retryable)
@@ -159,13 +167,14 @@ class ExecutionService:
                      item.decision_id, signal.id, order.id, order.kind, order.status)
             await self._notifier.execution(ExecutionNote(ExecutionNoteKind.PLACED, item.trader_id, signal, order=order))
 
-    async def _wait_for_quote(self, item: PendingExecution) -> None:
-        """No price yet: the order waits (the trader is told once) until the signal's order would have expired."""
+    async def _wait_for_quote(self, item: PendingExecution, missing: str) -> None:
+        """No price yet (`missing` says which): the order waits (the trader is told once) until the signal's
+        order would have expired."""
         now = self._clock.now()
         if now >= item.decided_at + timedelta(hours=self._settings.rules.expiry_hours):
-            await self._end(item, ExecutionEnd.REFUSED, f"no quote for {item.signal.instrument} arrived before the order would expire")
+            await self._end(item, ExecutionEnd.REFUSED, f"{missing} arrived before the order would expire")
             return
-        note = f"no quote for {item.signal.instrument} yet; the order waits for one"
+        note = f"{missing} yet; the order waits for one"
         told = await self._queue.retry_later(
             item, self._worker, now + self._settings.quote_wait, note, broker_failure=False, waiting=True
         )

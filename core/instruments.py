@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -14,6 +15,8 @@ class InstrumentSpec:
     contract_size: Decimal = Decimal(100_000)
     volume_step: Decimal = Decimal("0.01")
     min_volume: Decimal = Decimal("0.01")
+    # Prices and profits are in this currency (JPY for USDJPY); None: the account's own currency.
+    quote_currency: str | None = None
 
     @property
     def decimals(self) -> int:
@@ -22,7 +25,12 @@ class InstrumentSpec:
 
 
 def _fx(name: str) -> InstrumentSpec:
-    return InstrumentSpec(name, Decimal("0.001") if name.endswith("JPY") else Decimal("0.00001"))
+    return InstrumentSpec(name, Decimal("0.001") if name.endswith("JPY") else Decimal("0.00001"), quote_currency=name[3:])
+
+
+def _index(name: str, currency: str) -> InstrumentSpec:
+    one, tenth = Decimal(1), Decimal("0.1")
+    return InstrumentSpec(name, Decimal("0.01"), contract_size=one, volume_step=tenth, min_volume=tenth, quote_currency=currency)
 
 
 _FX_PAIRS = (
@@ -32,14 +40,14 @@ _FX_PAIRS = (
 
 BUILTIN_INSTRUMENTS: Mapping[str, InstrumentSpec] = {
     **{name: _fx(name) for name in _FX_PAIRS},
-    "XAUUSD": InstrumentSpec("XAUUSD", Decimal("0.01"), contract_size=Decimal(100)),
-    "XAGUSD": InstrumentSpec("XAGUSD", Decimal("0.001"), contract_size=Decimal(5000)),
-    "US30": InstrumentSpec("US30", Decimal("0.1"), contract_size=Decimal(1), volume_step=Decimal("0.1"), min_volume=Decimal("0.1")),
-    "US500": InstrumentSpec("US500", Decimal("0.01"), contract_size=Decimal(1), volume_step=Decimal("0.1"), min_volume=Decimal("0.1")),
-    "NAS100": InstrumentSpec("NAS100", Decimal("0.01"), contract_size=Decimal(1), volume_step=Decimal("0.1"), min_volume=Decimal("0.1")),
-    "GER40": InstrumentSpec("GER40", Decimal("0.01"), contract_size=Decimal(1), volume_step=Decimal("0.1"), min_volume=Decimal("0.1")),
-    "BTCUSD": InstrumentSpec("BTCUSD", Decimal("0.01"), contract_size=Decimal(1)),
-    "ETHUSD": InstrumentSpec("ETHUSD", Decimal("0.01"), contract_size=Decimal(1)),
+    "XAUUSD": InstrumentSpec("XAUUSD", Decimal("0.01"), contract_size=Decimal(100), quote_currency="USD"),
+    "XAGUSD": InstrumentSpec("XAGUSD", Decimal("0.001"), contract_size=Decimal(5000), quote_currency="USD"),
+    "US30": dataclasses.replace(_index("US30", "USD"), point=Decimal("0.1")),
+    "US500": _index("US500", "USD"),
+    "NAS100": _index("NAS100", "USD"),
+    "GER40": _index("GER40", "EUR"),
+    "BTCUSD": InstrumentSpec("BTCUSD", Decimal("0.01"), contract_size=Decimal(1), quote_currency="USD"),
+    "ETHUSD": InstrumentSpec("ETHUSD", Decimal("0.01"), contract_size=Decimal(1), quote_currency="USD"),
 }
 
 

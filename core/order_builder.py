@@ -21,14 +21,16 @@ def build_order_request(
     rules: OrderRules,
     risk_percent: Decimal,
     now: datetime,
+    currency_value: Decimal = Decimal(1),
 ) -> OrderRequest:
-    """Raises OrderRefused, listing every rule the rounded levels or the size break."""
+    """Raises OrderRefused, listing every rule the rounded levels or the size break. `currency_value`: what
+    one unit of the instrument's quote currency is worth in the account's (core.currency)."""
     levels = round_levels(spec, signal.side, signal.price, signal.stop_loss, signal.take_profit)
     # Ingest checked the producer's levels; rounding can cost reward, so the rules are checked again.
     problems = check_rounded_levels(rules, spec, signal.side, levels)
     if problems:
         raise OrderRefused(problems)
-    volume = position_size(equity, risk_percent, abs(levels.entry - levels.stop), spec)
+    volume = position_size(equity, risk_percent, abs(levels.entry - levels.stop), spec, currency_value)
     return OrderRequest(
         account_id=account_id,
         signal_id=signal.id,

@@ -85,13 +85,16 @@ def check_rounded_levels(rules: OrderRules, spec: InstrumentSpec, side: Side, le
     return check_order_constraints(rules, spec, side, levels.entry, levels.stop, levels.target)
 
 
-def position_size(equity: Decimal, risk_percent: Decimal, stop_distance: Decimal, spec: InstrumentSpec) -> Decimal:
+def position_size(
+    equity: Decimal, risk_percent: Decimal, stop_distance: Decimal, spec: InstrumentSpec, currency_value: Decimal = Decimal(1)
+) -> Decimal:
     """Volume that loses `risk_percent` of `equity` if the stop is hit: money at risk / (distance x contract
-    size), rounded DOWN to the volume step so the loss never exceeds the budget. Refused below min volume."""
+    size x `currency_value`, the account-currency value of one unit of the quote currency), rounded DOWN to
+    the volume step so the loss never exceeds the budget. Refused below min volume."""
     if equity <= 0:
         raise OrderRefused([FieldProblem("volume", f"account equity is {equity}; nothing can be risked")])
     money_at_risk = equity * risk_percent / 100
-    volume = to_grid(money_at_risk / (stop_distance * spec.contract_size), spec.volume_step, ROUND_FLOOR)
+    volume = to_grid(money_at_risk / (stop_distance * spec.contract_size * currency_value), spec.volume_step, ROUND_FLOOR)
     if volume < spec.min_volume:
         raise OrderRefused(
             [

@@ -93,6 +93,7 @@ class MT5Broker:
         magic: int = 202611,
         deviation_points: int = 10,
         server_utc_offset: timedelta = timedelta(0),
+        currency: str = "USD",
     ) -> None:
         self._mt5 = module if module is not None else import_metatrader5()
         self._account_id = account_id
@@ -101,6 +102,7 @@ class MT5Broker:
         self._magic = magic
         self._deviation = deviation_points
         self._offset = server_utc_offset
+        self._currency = currency
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mt5")
 
     async def connect(self) -> None:
@@ -147,6 +149,12 @@ class MT5Broker:
         info = self._mt5.account_info()
         if info is None or info.login != c.login:
             raise BrokerError(f"MT5 terminal is logged in to {getattr(info, 'login', None)}, not {c.login}")
+        if info.currency != self._currency:
+            # Orders are sized in broker.currency: another account currency would risk the wrong amount.
+            raise BrokerError(
+                f"MT5 account {c.login} is in {info.currency}, but broker.currency is {self._currency}: "
+                f'set broker.currency = "{info.currency}" in the config'
+            )
 
     def _place(self, request: OrderRequest, kind: OrderKind) -> Order:
         existing = self._find_placed(request)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from core.clock import Clock
+from core.currency import quote_currency_value
 from core.errors import InvalidOrderTransition, NoQuote, TradeNotFound
 from core.ids import SignalIdFactory
 from core.instruments import InstrumentTable
@@ -31,7 +33,10 @@ from core.trades import (
 )
 from core.trading_ports import PriceFeed, TradeStore
 
+log = logging.getLogger(__name__)
+
 EXPIRED = "expired"
+CENT = Decimal("0.01")  # converted profits are booked to the cent
 
 
 class PaperBroker:
@@ -43,7 +48,10 @@ class PaperBroker:
 
     With no quote of its own for an instrument (a restarted process, or one that is not fed quotes) it asks
     `prices`, the shared store of accepted quotes, so every process prices market orders, closes and
-    equity alike."""
+    equity alike.
+
+    Accounts are in `account_currency`: a profit made in another currency (yen on USDJPY) is converted at
+    the latest quote of a pair that converts it (core.currency), to the cent."""
 
     def __init__(
         self,
@@ -54,6 +62,7 @@ class PaperBroker:
         starting_balance: Decimal,
         equity_interval: timedelta = timedelta(minutes=1),
         prices: PriceFeed | None = None,
+        account_currency: str = "USD",
     ) -> None:
         self._store = store
         self._clock = clock
@@ -63,6 +72,7 @@ class PaperBroker:
         self._ids = SignalIdFactory()
         self._last_quotes: dict[str, Quote] = {}
         self._prices = prices
+        self._account_currency = account_currency
         self._last_points: dict[str, datetime] = {}
         # One book, one writer: quotes, placements and closes never interleave half-way.
         self._lock = asyncio.Lock()
@@ -179,7 +189,7 @@ class PaperBroker:
         return [] if event is None else [event]
 
     async def _close(self, position: Position, price: Decimal, at: datetime, reason: CloseReason) -> TradeEvent | None:
-        realised = self._pnl(position, price)
+        realised = await self._pnl(position, price)
         closed = dataclasses.replace(position, closed_at=at, close_price=price, close_reason=reason, pnl=realised)
         order = (await self._stored_order(position.order_id)).moved_to(OrderStatus.CLOSED, at, reason)
         fill = dataclasses.replace(self._fill_record(position, FillKind.CLOSE, price, at), pnl=realised)
@@ -227,12 +237,23 @@ class PaperBroker:
         for position in await self._store.open_positions(account_id=account_id):
             quote = await self._quote(position.instrument)
             if quote is not None:
-                total += self._pnl(position, exit_price(position.side, quote))
+                total += await self._pnl(position, exit_price(position.side, quote))
         return total
 
-    def _pnl(self, position: Position, price: Decimal) -> Decimal:
-        contract_size = self._instruments.spec(position.instrument).contract_size
-        return pnl(position.side, position.open_price, price, position.volume, contract_size)
+    async def _pnl(self, position: Position, price: Decimal) -> Decimal:
+        """Profit in the account's currency."""
+        spec = self._instruments.spec(position.instrument)
+        profit = pnl(position.side, position.open_price, price, position.volume, spec.contract_size)
+        value = await quote_currency_value(spec, self._account_currency, self._quote)
+        if value == 1:
+            return profit
+        if value is None:
+            # Placing the order needed this rate, so a quote for it existed; without one now the profit is
+            # booked as it is rather than not at all, and said loudly.
+            log.error("event=pnl_not_converted instrument=%s currency=%s account_currency=%s position=%s",
+                      spec.name, spec.quote_currency, self._account_currency, position.id)
+            return profit
+        return (profit * value).quantize(CENT, ROUND_HALF_EVEN)
 
     async def _quote(self, instrument: str) -> Quote | None:
         quote = self._last_quotes.get(instrument)

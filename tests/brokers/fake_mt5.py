@@ -91,6 +91,7 @@ class FakeMT5:
     password: str = "secret"
     server: str = "Demo-Server"
     balance: float = 10_000.0
+    currency: str = "USD"
     symbols: dict[str, FakeSymbol] = field(default_factory=dict)
     sent: list[dict[str, Any]] = field(default_factory=list)
     call_threads: set[str] = field(default_factory=set)
@@ -151,7 +152,7 @@ class FakeMT5:
             return None
         profit = sum(p.profit for p in self._positions.values())
         equity = self.balance + profit
-        return AccountInfo(self.login, 0, 100, self.balance, 0.0, profit, equity, 0.0, self.balance, "USD", self.server)
+        return AccountInfo(self.login, 0, 100, self.balance, 0.0, profit, equity, 0.0, self.balance, self.currency, self.server)
 
     def symbol_select(self, symbol: str, enable: bool) -> bool:
         return self._online() and symbol in self.symbols

@@ -51,6 +51,14 @@ async def test_bad_credentials_are_a_clear_error(mt5: FakeMT5) -> None:
     await broker.close()
 
 
+async def test_an_account_in_another_currency_than_configured_is_refused_at_connect(mt5: FakeMT5) -> None:
+    mt5.currency = "EUR"
+    broker = MT5Broker(ACCOUNT, LOGIN, FakeClock(START), module=mt5, currency="USD")
+    with pytest.raises(BrokerError, match='MT5 account 5001 is in EUR, but broker.currency is USD: set broker.currency = "EUR"'):
+        await broker.connect()
+    await broker.close()
+
+
 async def test_without_a_connection_calls_fail_as_unavailable(mt5: FakeMT5) -> None:
     broker = MT5Broker(ACCOUNT, LOGIN, FakeClock(START), module=mt5)
     with pytest.raises(BrokerUnavailable, match="account_info failed: No IPC connection") as raised:

@@ -102,11 +102,13 @@ class ExecutionDesk:
         self.prices.quotes[instrument] = quote
         self.told.events.extend(await self.broker.on_quote(quote))
 
-    async def signal(self, price: str = "2400.50", stop: str = "2390", target: str = "2420", side: str = "buy") -> str:
+    async def signal(
+        self, price: str = "2400.50", stop: str = "2390", target: str = "2420", side: str = "buy", instrument: str = "XAUUSD"
+    ) -> str:
         signal_id = str(uuid.uuid4())
         now = self.clock.now()
         values = dict(
-            id=signal_id, producer_id="alpha", instrument="XAUUSD", side=side, price=Decimal(price),
+            id=signal_id, producer_id="alpha", instrument=instrument, side=side, price=Decimal(price),
             stop_loss=Decimal(stop), take_profit=Decimal(target), time=now, version=1, status="new",
             request_digest="0" * 64, created_at=now, updated_at=now,
         )

@@ -83,6 +83,27 @@ async def test_without_a_quote_the_order_waits_and_the_trader_is_told_once(desk:
     assert (await desk.executions())[(signal_id, TRADERS[0])].execution == "placed"
 
 
+async def test_an_order_in_another_currency_waits_for_a_quote_that_converts_it_then_is_sized_in_dollars(desk: ExecutionDesk) -> None:
+    await desk.quote("0.84990", "0.85010", instrument="EURGBP")
+    signal_id = await desk.signal("0.85000", "0.84800", "0.85400", instrument="EURGBP")
+    await desk.approve(signal_id)
+
+    await desk.service().run_once()
+
+    [waiting] = desk.told.notes
+    assert waiting.kind is ExecutionNoteKind.WAITING
+    assert waiting.detail == "no quote for GBPUSD or USDGBP to size the order in USD yet; the order waits for one"
+
+    await desk.quote("1.24990", "1.25010", instrument="GBPUSD")
+    desk.clock.advance(5)
+    await desk.service().run_once()
+
+    placed = desk.told.notes[-1]
+    # A stop 0.00200 away loses 200 GBP a lot = 250 USD at 1.25: 1 % of 10,000 buys 0.40 lots.
+    assert placed.kind is ExecutionNoteKind.PLACED and placed.order is not None
+    assert placed.order.request.volume == Decimal("0.40")
+
+
 @pytest.mark.parametrize(
     ("bid", "ask", "reason"),
     [
