@@ -16,6 +16,7 @@ def log_alert(gated: GatedAlert) -> None:
     log.log(
         _LEVEL[a.severity], "event=ops_alert kind=%s severity=%s subject=%r what=%r action=%r suppressed=%d",
         a.kind, a.severity.value, a.subject, a.what, a.action, gated.suppressed,
+        extra={"ops_alert": a},  # /status shows it as an alert rather than as this line (bot.recent_errors)
     )
 
 

@@ -1,4 +1,5 @@
-"""The last few ERROR log records, kept in memory for /status (installed by the composition root)."""
+"""The last few ERROR log records, kept in memory for /status (installed by the composition root). A
+critical ops alert is kept as the alert reads, not as its log line."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from core.notify import OpsAlert
 
 MAX_MESSAGE_CHARS = 200
 
@@ -25,17 +28,28 @@ class RecentErrors(logging.Handler):
         self._records: deque[LoggedError] = deque(maxlen=keep)
 
     def emit(self, record: logging.LogRecord) -> None:
-        try:
-            message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a bad format string must not break logging
-            message = str(record.msg)
-        if record.exc_info and record.exc_info[0] is not None:
-            message += f" ({record.exc_info[0].__name__})"
-        self._records.append(LoggedError(datetime.fromtimestamp(record.created, UTC), record.name, message[:MAX_MESSAGE_CHARS]))
+        source, message = _described(record)
+        if len(message) > MAX_MESSAGE_CHARS:
+            message = message[: MAX_MESSAGE_CHARS - 1] + "…"
+        self._records.append(LoggedError(datetime.fromtimestamp(record.created, UTC), source, message))
 
     def latest(self) -> list[LoggedError]:
         """Newest first."""
         return list(reversed(self._records))
+
+
+def _described(record: logging.LogRecord) -> tuple[str, str]:
+    alert = getattr(record, "ops_alert", None)
+    if isinstance(alert, OpsAlert):
+        subject = f"{alert.subject}: " if alert.subject else ""
+        return f"ops alert {alert.kind}", f"{subject}{alert.what}; {alert.action}"
+    try:
+        message = record.getMessage()
+    except Exception:  # noqa: BLE001 - a bad format string must not break logging
+        message = str(record.msg)
+    if record.exc_info and record.exc_info[0] is not None:
+        message += f" ({record.exc_info[0].__name__})"
+    return record.name, message
 
 
 @contextmanager
