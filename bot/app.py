@@ -19,7 +19,8 @@ from bot.forwarding import Forwarder, forward_targets, open_forwarding, urls_for
 from bot.http.app import create_http_app
 from bot.http.deps import HttpDeps
 from bot.http.metrics import IngestMetrics, QuoteCounts
-from bot.jobs.heartbeat import Heartbeat, HeartbeatMetrics, crashed_here, instance_name
+from bot.instance import crashed_here, instance_name
+from bot.jobs.heartbeat import Heartbeat, HeartbeatMetrics
 from bot.jobs.execution import ExecutionDriver
 from bot.jobs.leader import Loop, leading
 from bot.jobs.scheduler import add_approval_expiry, add_execution, build_scheduler

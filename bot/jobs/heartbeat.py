@@ -5,8 +5,6 @@ breach closes positions within one beat), measures the desk into Prometheus, and
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
@@ -127,23 +125,3 @@ def _account_data(risk: AccountRisk, open_positions: int) -> dict[str, Any]:
         "blocked": risk.blocked,
         "open_positions": open_positions,
     }
-
-
-def instance_name() -> str:
-    """Which process beat: host and pid, so two instances on one database can be told apart."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def crashed_here(instance: str) -> bool:
-    """Whether `instance` (an `instance_name()`) was a process on this host that no longer runs: after a
-    crash and restart, its leases can be taken at once instead of after they run out."""
-    host, _, pid = instance.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
-        return False
-    try:
-        os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # it exists, under another user
-        return False
-    return False

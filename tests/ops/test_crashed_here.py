@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 
-from bot.jobs.heartbeat import crashed_here, instance_name
+from bot.instance import crashed_here, instance_name
 
 
 def test_a_process_that_ended_on_this_host_crashed_here_and_a_live_one_did_not() -> None:
