@@ -16,6 +16,8 @@ from core.signals import Signal, SignalStatus
 
 log = logging.getLogger(__name__)
 
+SETTLE_GRACE = timedelta(minutes=1)
+
 
 class Decision(enum.StrEnum):
     APPROVE = "approve"
@@ -50,10 +52,10 @@ class DecisionStore(Protocol):
         undecided cards, audit it; returns the expired signal ids."""
         ...
 
-    async def settle_finished(self, now: datetime) -> list[tuple[str, SignalStatus]]:
-        """End the life of signals past their approval window that nothing more can happen to: `approved`
-        ones none of whose approvals became an order are cancelled; `executed` ones whose orders have all
-        closed or been cancelled are closed. Audited; returns (signal id, new status) pairs."""
+    async def settle_finished(self, created_before: datetime, now: datetime) -> list[tuple[str, SignalStatus]]:
+        """End the life of signals created before `created_before` that nothing more can happen to:
+        `approved` ones none of whose approvals became an order are cancelled; `executed` ones whose orders
+        have all closed or been cancelled are closed. Audited; returns (signal id, new status) pairs."""
         ...
 
 
@@ -87,7 +89,10 @@ class ApprovalService:
         return expired
 
     async def settle_finished(self) -> list[tuple[str, SignalStatus]]:
-        settled = await self._store.settle_finished(self._clock.now())
+        now = self._clock.now()
+        # A grace past the window: an approval that passed its window check just before the window closed
+        # may still be committing, and would be missed by a settle that cannot see it yet.
+        settled = await self._store.settle_finished(now - self._ttl - SETTLE_GRACE, now)
         for signal_id, status in settled:
             with signal_scope(signal_id):
                 log.info("event=signal_settled signal_id=%s status=%s", signal_id, status)

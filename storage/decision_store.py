@@ -38,8 +38,8 @@ class SqlDecisionStore:
     async def expire_undecided(self, created_before: datetime, now: datetime) -> list[str]:
         return await self._runner.run(lambda conn: _close_window(conn, created_before, now))
 
-    async def settle_finished(self, now: datetime) -> list[tuple[str, SignalStatus]]:
-        return await self._runner.run(lambda conn: _settle(conn, now))
+    async def settle_finished(self, created_before: datetime, now: datetime) -> list[tuple[str, SignalStatus]]:
+        return await self._runner.run(lambda conn: _settle(conn, created_before, now))
 
 
 def _record(conn: Connection, r: DecisionRequest, trader_count: int, open_since: datetime) -> DecisionRecorded:
@@ -123,7 +123,7 @@ def _refresh_undecided_cards(conn: Connection, signal_id: str, now: datetime) ->
         queue_message(conn, chat_id, CARD_REFRESH, now, signal_id=signal_id)
 
 
-def _settle(conn: Connection, now: datetime) -> list[tuple[str, SignalStatus]]:
+def _settle(conn: Connection, created_before: datetime, now: datetime) -> list[tuple[str, SignalStatus]]:
     """Each move is one conditional UPDATE, so a signal settles once however many instances run this.
 
     Only the paper book is in this database: an order it does not hold (MetaTrader 5) never counts as done,
@@ -140,7 +140,7 @@ def _settle(conn: Connection, now: datetime) -> list[tuple[str, SignalStatus]]:
     ):
         moved = conn.execute(
             update(_SIGNALS)
-            .where(_SIGNALS.c.status == current.value, _SIGNALS.c.cards_closed.is_(True), ~busy)
+            .where(_SIGNALS.c.status == current.value, _SIGNALS.c.created_at < created_before, ~busy)
             .values(status=target.value, updated_at=now)
             .returning(_SIGNALS.c.id)
         ).scalars().all()

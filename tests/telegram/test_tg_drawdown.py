@@ -107,7 +107,7 @@ async def test_a_breach_empties_the_account_within_one_heartbeat_blocks_and_tell
     await quote(desk, "XAUUSD", "2299.00", "2299.50")  # the cancelled limit's price: it does not fill
     assert await trading.broker.positions(LOSER_ACCOUNT) == []
 
-    desk.clock.advance(61 * 60)  # past the approval window: the blocked approval was the signal's only one
+    desk.clock.advance(62 * 60)  # past the approval window (and the minute's grace before settling): the blocked approval was the signal's only one
     await close_approval_windows(desk.desk.telegram.approvals, desk.desk.telegram.sender)
     status, _, listed = await desk.request("GET", f"/api/v1/signals/{blocked['id']}")
     assert status == 200 and listed["status"] == "cancelled"

@@ -93,7 +93,7 @@ async def test_a_buy_and_a_sell_approved_by_two_traders_reach_target_and_stop(
     status, _, listed = await desk.request("GET", f"/api/v1/signals/{buy['id']}")
     assert status == 200 and listed["status"] == "executed"  # other traders may still approve it
 
-    desk.clock.advance(61 * 60)  # past the approval window: nothing more can happen to either signal
+    desk.clock.advance(62 * 60)  # past the approval window (and the minute's grace before settling): nothing more can happen to either signal
     await close_approval_windows(desk.desk.telegram.approvals, desk.desk.telegram.sender)
     for signal in (buy, sell):
         status, _, listed = await desk.request("GET", f"/api/v1/signals/{signal['id']}")
