@@ -29,4 +29,5 @@ async def open_charts(settings: Settings, registry: CollectorRegistry) -> AsyncI
             Theme(charts.theme),
             candle_timeframe=timedelta(minutes=settings.quotes.bar_minutes),
             drawdown_cap_percent=settings.risk.max_drawdown_percent,
+            currency=settings.broker.currency,
         )

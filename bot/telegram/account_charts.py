@@ -28,11 +28,14 @@ class ChartMessage:
 
 
 class AccountCharts:
-    def __init__(self, trades: TradeStore, renderer: ChartRenderer, *, theme: Theme, drawdown_cap_percent: Decimal) -> None:
+    def __init__(
+        self, trades: TradeStore, renderer: ChartRenderer, *, theme: Theme, drawdown_cap_percent: Decimal, currency: str
+    ) -> None:
         self._trades = trades
         self._renderer = renderer
         self._theme = theme
         self._cap = drawdown_cap_percent
+        self._currency = currency
 
     async def message(self, kind: str, account_id: str) -> ChartMessage:
         if kind == EQUITY:
@@ -54,14 +57,15 @@ class AccountCharts:
             f"Drawdown now {percent(drawdown(peak, now))} (cap {self._cap:g} %)"
         )
         points_drawn = tuple(ChartPoint(p.time, p.equity) for p in thinned(points, _MAX_EQUITY_POINTS))
-        return await self._with_chart(caption, EquityChart(account_id, points_drawn, self._cap), "/equity")
+        chart = EquityChart(account_id, points_drawn, self._cap, currency=self._currency)
+        return await self._with_chart(caption, chart, "/equity")
 
     async def pnl(self, account_id: str) -> ChartMessage:
         results = [p.pnl for p in await self._trades.closed_positions(account_id) if p.pnl is not None]
         if not results:
             return ChartMessage("No closed trades yet: the PnL chart starts with the first one.", None)
         caption = f"<b>PnL per closed trade</b> · {escape(account_id)} · {len(results)} trade(s)"
-        return await self._with_chart(caption, PnlChart(account_id, tuple(results)), "/stats")
+        return await self._with_chart(caption, PnlChart(account_id, tuple(results), currency=self._currency), "/stats")
 
     async def _with_chart(self, caption: str, spec: ChartSpec, command: str) -> ChartMessage:
         try:

@@ -34,6 +34,7 @@ class ChartSetup:
     theme: Theme
     candle_timeframe: timedelta  # of the candles on signal cards
     drawdown_cap_percent: Decimal  # the line on the equity chart
+    currency: str  # the accounts' currency, on the equity and PnL charts
 
 
 class ChartMessages:
@@ -46,7 +47,9 @@ class ChartMessages:
         self._cards = SignalCharts(
             prices, setup.renderer, instruments, timeframe=setup.candle_timeframe, theme=setup.theme
         )
-        self._accounts = AccountCharts(trades, setup.renderer, theme=setup.theme, drawdown_cap_percent=setup.drawdown_cap_percent)
+        self._accounts = AccountCharts(
+            trades, setup.renderer, theme=setup.theme, drawdown_cap_percent=setup.drawdown_cap_percent, currency=setup.currency
+        )
 
     async def send_card(self, item: OutboxItem, signal: Signal, card: Rendered) -> int:
         photo = await self._cards.photo_for(signal)

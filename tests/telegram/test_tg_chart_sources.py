@@ -136,12 +136,13 @@ class ClosedBook(InMemoryTradeStore):
 
 async def test_pnl_chart_of_closed_trades_or_a_text_when_there_are_none(renderer, render):
     book = ClosedBook([closed("a", "12.50"), closed("b", "-4.00"), closed("c", None), closed("d", "30")])
-    charts = AccountCharts(book, renderer, theme=Theme.LIGHT, drawdown_cap_percent=Decimal(20))
+    charts = AccountCharts(book, renderer, theme=Theme.LIGHT, drawdown_cap_percent=Decimal(20), currency="EUR")
 
     chart = await charts.message(PNL, "tg-111")
     assert chart.photo is not None and "3 trade(s)" in chart.caption and chart.caption.endswith("<i>a note</i>")
     (spec,) = render.specs
     assert isinstance(spec, PnlChart) and spec.pnls == (Decimal("12.50"), Decimal("-4.00"), Decimal(30))
+    assert spec.currency == "EUR"  # the accounts' currency labels the axis
     empty = await charts.message(PNL, "tg-222")
     assert empty.photo is None and empty.caption.startswith("No closed trades yet")
     with pytest.raises(ValueError, match="no account chart"):
