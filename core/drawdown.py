@@ -1,7 +1,7 @@
 """The drawdown guard: per account, drawdown = (peak equity − equity) / peak equity. Past the cap the guard
 blocks new orders, cancels the account's pending orders, closes its open positions, and tells the trader
-and ops; it allows
-orders again when an admin resets the account or, if configured, when the drawdown is back within the cap.
+and ops; it allows orders again when an admin resets the account or, if configured, when the drawdown is
+back within the cap.
 
 The peak is kept in a store and only ever raised (an admin reset is the one way down), so a breach is
 measured against the best equity the account ever had, not the equity after the losses. The block is
