@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,9 +27,9 @@ def _fx(name: str) -> InstrumentSpec:
     return InstrumentSpec(name, Decimal("0.001") if name.endswith("JPY") else Decimal("0.00001"), quote_currency=name[3:])
 
 
-def _index(name: str, currency: str) -> InstrumentSpec:
+def _index(name: str, currency: str, point: Decimal = Decimal("0.01")) -> InstrumentSpec:
     one, tenth = Decimal(1), Decimal("0.1")
-    return InstrumentSpec(name, Decimal("0.01"), contract_size=one, volume_step=tenth, min_volume=tenth, quote_currency=currency)
+    return InstrumentSpec(name, point, contract_size=one, volume_step=tenth, min_volume=tenth, quote_currency=currency)
 
 
 _FX_PAIRS = (
@@ -42,7 +41,7 @@ BUILTIN_INSTRUMENTS: Mapping[str, InstrumentSpec] = {
     **{name: _fx(name) for name in _FX_PAIRS},
     "XAUUSD": InstrumentSpec("XAUUSD", Decimal("0.01"), contract_size=Decimal(100), quote_currency="USD"),
     "XAGUSD": InstrumentSpec("XAGUSD", Decimal("0.001"), contract_size=Decimal(5000), quote_currency="USD"),
-    "US30": dataclasses.replace(_index("US30", "USD"), point=Decimal("0.1")),
+    "US30": _index("US30", "USD", point=Decimal("0.1")),
     "US500": _index("US500", "USD"),
     "NAS100": _index("NAS100", "USD"),
     "GER40": _index("GER40", "EUR"),
